@@ -1,0 +1,54 @@
+# biostresstest: `make demo` runs the pilot (Breda) and serves the map; `make test` runs the tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BST := $(VENV)/bin/biostresstest
+VENDOR := src/biostresstest/web/static/vendor
+# Local copies of the sources: the shared data folder beside the checkout, when it is there.
+SHARED_DATA := $(abspath $(CURDIR)/../shared/data)
+ifneq ($(wildcard $(SHARED_DATA)/README.md),)
+export BIOSTRESSTEST_MIRROR ?= $(SHARED_DATA)
+endif
+GEMEENTE ?= GM0758
+PORT ?= 8000
+
+.PHONY: demo test install vendor system-deps lint bench clean
+
+demo: install
+	$(BST) run --gemeente $(GEMEENTE)
+	$(BST) serve --port $(PORT)
+
+test: install system-deps lint
+	$(VENV)/bin/pytest
+
+install: $(VENV)/.installed vendor
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -U pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+node_modules/.package-lock.json: package-lock.json package.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+vendor: node_modules/.package-lock.json
+	rm -rf $(VENDOR)/maplibre-gl
+	mkdir -p $(VENDOR)/maplibre-gl
+	cp node_modules/maplibre-gl/dist/maplibre-gl.mjs node_modules/maplibre-gl/dist/maplibre-gl-worker.mjs \
+	   node_modules/maplibre-gl/dist/maplibre-gl-shared.mjs node_modules/maplibre-gl/dist/maplibre-gl.css \
+	   node_modules/maplibre-gl/LICENSE.txt $(VENDOR)/maplibre-gl/
+
+system-deps:
+	scripts/install-system-deps.sh
+
+lint:
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy
+
+bench: install
+	$(VENV)/bin/python bench/bench_run.py
+	$(VENV)/bin/python bench/bench_tiles.py
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) data test-artifacts

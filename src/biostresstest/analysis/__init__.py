@@ -1,0 +1,1 @@
+"""Indicators and scoring: pure functions on arrays and GeoDataFrames (they are handed data)."""

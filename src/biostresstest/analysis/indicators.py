@@ -1,0 +1,36 @@
+"""The first indicators per cell: green share and Natura 2000 share."""
+
+from __future__ import annotations
+
+from biostresstest.analysis.spec import IndicatorSpec
+
+GREEN_SHARE = IndicatorSpec(
+    id="green_share",
+    title_nl="Aandeel groen",
+    title_en="Green share",
+    unit="fraction 0–1",
+    inputs=("rivm-groenkaart",),
+    description=(
+        "Share of the ground covered by vegetation, from the RIVM Groenkaart (10 m). Cells the "
+        "map leaves out (NoData, mostly buildings and water) count as not green, as in the Atlas "
+        "Natuurlijk Kapitaal's green-per-area maps."
+    ),
+)
+
+NATURA2000_SHARE = IndicatorSpec(
+    id="natura2000_share",
+    title_nl="Aandeel Natura 2000",
+    title_en="Natura 2000 share",
+    unit="fraction 0–1",
+    inputs=("natura2000",),
+    description="Share of the cell or area inside a Natura 2000 site (area-true).",
+)
+
+NODATA_SHARE = IndicatorSpec(
+    id="groenkaart_nodata_share",
+    title_nl="Aandeel zonder groenkaartwaarde",
+    title_en="Share without green-map value",
+    unit="fraction 0–1",
+    inputs=("rivm-groenkaart",),
+    description="Share the Groenkaart marks NoData (counted as not green); a data-quality flag.",
+)

@@ -1,0 +1,122 @@
+"""The command line: ``biostresstest sources list | gemeenten | run | serve``."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+from tqdm import tqdm
+
+from biostresstest import __version__
+from biostresstest.core.errors import BiostresstestError
+from biostresstest.core.settings import get_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly_errors(func: F) -> F:
+    """Print a known error as message + hint and exit with its code (no traceback)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except BiostresstestError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            if exc.hint:
+                click.echo(f"  → {exc.hint}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group()
+@click.version_option(__version__, prog_name="biostresstest")
+def main() -> None:
+    """Biodiversiteitstresstest – kansenkaart voor biodiversiteit (biodiversity stress test)."""
+
+
+@main.group()
+def sources() -> None:
+    """The open data sources."""
+
+
+@sources.command("list")
+def sources_list() -> None:
+    """Print the sources as a table."""
+    from biostresstest.sources.registry import SOURCES
+
+    columns = ("id", "level", "publisher", "licence", "format", "crs", "resolution", "date")
+    rows = [[spec.as_row()[c] for c in columns] for spec in SOURCES]
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
+    click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+    click.echo("  ".join("-" * w for w in widths))
+    for row in rows:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+    click.echo("")
+    for spec in SOURCES:
+        click.echo(f"{spec.id}: {spec.title}\n    online: {spec.url}\n    mirror: {spec.mirror_path}")
+
+
+@main.command()
+@click.option("--search", default="", help="Part of a gemeente name.")
+@friendly_errors
+def gemeenten(search: str) -> None:
+    """List gemeente codes (from the CBS gemeenten 2023)."""
+    from biostresstest.sources import cbs_gemeenten
+    from biostresstest.sources.base import fetch
+
+    frame = cbs_gemeenten.read_gemeenten(fetch(cbs_gemeenten.SPEC, get_settings()))
+    if search:
+        frame = cbs_gemeenten.search_gemeenten(frame, search)
+    for _, row in frame.sort_values("code").iterrows():
+        click.echo(f"{row['code']}  {row['name']}")
+
+
+@main.command()
+@click.option("--gemeente", required=True, help="CBS gemeente code, e.g. GM0758 (Breda).")
+@friendly_errors
+def run(gemeente: str) -> None:
+    """Fetch the sources, compute the indicators and publish them for one gemeente."""
+    from biostresstest.pipeline.run import STEPS, run_gemeente
+
+    with tqdm(total=len(STEPS), unit="step", file=sys.stderr, ncols=80) as bar:
+        seen: list[str] = []
+
+        def progress(step: str) -> None:
+            if seen:
+                bar.update(1)
+            seen.append(step)
+            bar.set_description(step)
+
+        summary = run_gemeente(gemeente, get_settings(), progress=progress)
+        bar.update(1)
+    steps = summary.manifest["steps"]
+    cached = [name for name, entry in steps.items() if entry["cached"]]
+    click.echo(f"{summary.name} ({summary.gemeente}): "
+               + ("published" if summary.published else "already up to date"))
+    if cached:
+        click.echo(f"  steps reused from the cache: {', '.join(cached)}")
+    click.echo(f"  store: {get_settings().data_dir / 'store' / summary.gemeente}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@friendly_errors
+def serve(host: str, port: int) -> None:
+    """Serve the web app (map, API and tiles)."""
+    import uvicorn
+
+    from biostresstest.web.app import check_frontend, create_app
+
+    check_frontend()
+    click.echo(f"biostresstest on http://{host}:{port}/")
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Errors, settings, CRS and grid constants shared by every layer."""

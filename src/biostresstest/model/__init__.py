@@ -1,0 +1,1 @@
+"""The data model: area units, the analysis grid, provenance, results and the stores."""

@@ -1,0 +1,62 @@
+"""The store contract: what every store (embedded files, PostGIS) offers the rest of the tool.
+
+A store holds the published results per gemeente. Publishing is atomic: readers see either the
+previous results or the new ones, never a mix, and a failed publish leaves the previous state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import geopandas as gpd
+import numpy as np
+
+from biostresstest.model.areas import AreaLevel
+from biostresstest.model.grid import AnalysisGrid
+
+
+@dataclass(frozen=True)
+class RasterLayer:
+    """One cell layer on the analysis grid."""
+
+    name: str
+    array: np.ndarray
+    grid: AnalysisGrid
+    nodata: float | int
+    description: str
+
+
+@dataclass
+class RunResult:
+    """Everything one run publishes for one gemeente."""
+
+    gemeente: str
+    areas: dict[AreaLevel, gpd.GeoDataFrame]
+    rasters: list[RasterLayer]
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+class Store(Protocol):
+    """The contract of a results store."""
+
+    def publish(self, result: RunResult) -> None:
+        """Make ``result`` the current state of its gemeente, atomically."""
+
+    def gemeenten(self) -> list[str]:
+        """Codes of the gemeenten with published results."""
+
+    def areas(
+        self, gemeente: str, level: AreaLevel, bbox: tuple[float, float, float, float] | None = None
+    ) -> gpd.GeoDataFrame:
+        """Area units of ``level`` with their indicator values, in EPSG:28992."""
+
+    def raster_path(self, gemeente: str, name: str) -> Path:
+        """Path of a published cell layer (a Cloud-Optimized GeoTIFF)."""
+
+    def manifest(self, gemeente: str) -> dict[str, Any]:
+        """The run manifest of the published results."""
+
+    def vector_tile(self, gemeente: str, level: AreaLevel, z: int, x: int, y: int) -> bytes | None:
+        """A Mapbox vector tile (gzip-compressed) of the area units, or None if empty."""

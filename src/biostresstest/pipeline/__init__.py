@@ -1,0 +1,1 @@
+"""The one place that wires sources → analysis → store for an area."""

@@ -1,0 +1,1 @@
+"""Open data sources: one module per source, each with a declarative spec."""

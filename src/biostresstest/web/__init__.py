@@ -1,0 +1,1 @@
+"""The web app: map page, JSON/GeoJSON API and tiles."""

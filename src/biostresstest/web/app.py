@@ -1,0 +1,64 @@
+"""The app factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from biostresstest import __version__
+from biostresstest.core.errors import BiostresstestError
+from biostresstest.core.settings import Settings, get_settings
+from biostresstest.model.embedded import EmbeddedStore
+from biostresstest.model.store import Store
+from biostresstest.web import api, tiles
+from biostresstest.web.errors import install_error_handlers
+
+STATIC_DIR = Path(__file__).parent / "static"
+VENDOR_DIR = STATIC_DIR / "vendor"
+
+
+class FrontendMissing(BiostresstestError):
+    """The npm packages of the map page have not been installed."""
+
+    exit_code = 6
+    code = "frontend-missing"
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    """A configured app serving ``store`` (by default the embedded store in the data folder)."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="biostresstest",
+        version=__version__,
+        description="Biodiversiteitstresstest – kansenkaart voor biodiversiteit",
+    )
+    app.state.settings = settings
+    app.state.store = store or EmbeddedStore(settings.data_dir / "store")
+    install_error_handlers(app)
+    app.include_router(api.router)
+    app.include_router(tiles.router)
+
+    @app.get("/api/config", tags=["api"])
+    def config() -> dict[str, Any]:
+        """What the map page needs to start."""
+        return {"basemap_url": settings.basemap_url, "version": __version__}
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def check_frontend() -> None:
+    """Fail clearly when the map page's npm packages are missing."""
+    if not (VENDOR_DIR / "maplibre-gl" / "maplibre-gl.mjs").exists():
+        raise FrontendMissing(
+            f"the map library is missing from {VENDOR_DIR}",
+            hint="install the front-end packages: `make vendor` (runs npm ci and copies them)",
+        )
