@@ -58,7 +58,9 @@ def sources_list() -> None:
         click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
     click.echo("")
     for spec in SOURCES:
-        click.echo(f"{spec.id}: {spec.title}\n    online: {spec.url}\n    mirror: {spec.mirror_path}")
+        click.echo(
+            f"{spec.id}: {spec.title}\n    online: {spec.url}\n    mirror: {spec.mirror_path}"
+        )
 
 
 @main.command()
@@ -96,8 +98,10 @@ def run(gemeente: str) -> None:
         bar.update(1)
     steps = summary.manifest["steps"]
     cached = [name for name, entry in steps.items() if entry["cached"]]
-    click.echo(f"{summary.name} ({summary.gemeente}): "
-               + ("published" if summary.published else "already up to date"))
+    click.echo(
+        f"{summary.name} ({summary.gemeente}): "
+        + ("published" if summary.published else "already up to date")
+    )
     if cached:
         click.echo(f"  steps reused from the cache: {', '.join(cached)}")
     click.echo(f"  store: {get_settings().data_dir / 'store' / summary.gemeente}")

@@ -39,9 +39,7 @@ def parse_level(value: str) -> AreaLevel:
         return AreaLevel(value.strip().lower())
     except ValueError:
         valid = ", ".join(level.value for level in AreaLevel)
-        raise InvalidInput(
-            f"unknown area level {value!r}", hint=f"use one of: {valid}"
-        ) from None
+        raise InvalidInput(f"unknown area level {value!r}", hint=f"use one of: {valid}") from None
 
 
 def level_of_code(code: str) -> AreaLevel:

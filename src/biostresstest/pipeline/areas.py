@@ -8,7 +8,9 @@ import pandas as pd
 from biostresstest.model.areas import AREA_COLUMNS, AreaLevel, dissolve_wijken
 
 
-def area_units(gemeente_row: gpd.GeoDataFrame, buurten: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
+def area_units(
+    gemeente_row: gpd.GeoDataFrame, buurten: gpd.GeoDataFrame
+) -> dict[str, gpd.GeoDataFrame]:
     """Gemeente, wijk and buurt units of one gemeente, keyed by level name.
 
     The gemeente polygon is the union of its buurten (the 2023 gemeente layer is generalised,

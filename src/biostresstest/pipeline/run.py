@@ -223,8 +223,13 @@ def _manifest(
             "class_bounds": [round(b, 6) for b in CLASS_BOUNDS],
             "groenkaart_nodata_as_green_share": 0.0,
         },
-        "grid": {"crs": grid.crs, "cell_size": grid.cell_size, "bounds": grid.bounds,
-                 "width": grid.width, "height": grid.height},
+        "grid": {
+            "crs": grid.crs,
+            "cell_size": grid.cell_size,
+            "bounds": grid.bounds,
+            "width": grid.width,
+            "height": grid.height,
+        },
         "inputs": [f.provenance().as_dict() for f in files.values()],
         "steps": log.entries,
         "versions": {

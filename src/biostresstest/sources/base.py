@@ -149,9 +149,11 @@ def _download(spec: SourceSpec, url: str, target: Path, settings: Settings) -> s
     tmp = target.with_name(target.name + ".part")
     request = urllib.request.Request(url, headers={"User-Agent": "biostresstest"})
     try:
-        with urllib.request.urlopen(request, timeout=settings.http_timeout) as answer:
-            with tmp.open("wb") as out:
-                shutil.copyfileobj(answer, out, length=1 << 20)
+        with (
+            urllib.request.urlopen(request, timeout=settings.http_timeout) as answer,
+            tmp.open("wb") as out,
+        ):
+            shutil.copyfileobj(answer, out, length=1 << 20)
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         tmp.unlink(missing_ok=True)
         reason = getattr(exc, "reason", exc)

@@ -59,9 +59,11 @@ def read_green(fetched: FetchedFile, grid: AnalysisGrid) -> GreenOnGrid:
     try:
         with rasterio.open(fetched.path) as src:
             _check(src, grid, what)
-            window = from_bounds(*grid.bounds, transform=src.transform).round_offsets(
-                op="floor"
-            ).round_lengths(op="ceil")
+            window = (
+                from_bounds(*grid.bounds, transform=src.transform)
+                .round_offsets(op="floor")
+                .round_lengths(op="ceil")
+            )
             raw = src.read(1, window=window, boundless=True, fill_value=NODATA)
             transform = src.window_transform(window)
             crs = src.crs

@@ -122,7 +122,11 @@ def cell(
             "x": round(rx, 2),
             "y": round(ry, 2),
             "gemeente": code,
-            "buurt": {"code": row["code"], "name": row["name"], "score_class": int(row["score_class"])},
+            "buurt": {
+                "code": row["code"],
+                "name": row["name"],
+                "score_class": int(row["score_class"]),
+            },
             "cell": values,
             "sources": store.manifest(code).get("inputs", []),
         }

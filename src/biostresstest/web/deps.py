@@ -31,7 +31,9 @@ def to_rd(x: float, y: float, crs: str) -> tuple[float, float]:
     if normalised in (WGS84, "4326", "CRS84", "OGC:CRS84"):
         rx, ry = _transformer(WGS84, RD_NEW).transform(x, y)
         return (float(rx), float(ry))
-    raise InvalidInput(f"unsupported crs {crs!r}", hint="use EPSG:28992 (x, y) or EPSG:4326 (lon, lat)")
+    raise InvalidInput(
+        f"unsupported crs {crs!r}", hint="use EPSG:28992 (x, y) or EPSG:4326 (lon, lat)"
+    )
 
 
 def to_wgs84(x: float, y: float) -> tuple[float, float]:

@@ -50,7 +50,9 @@ def raster_tile(
     """A PNG tile of a cell layer, coloured with the 7 classes."""
     _check_tile(z, x, y)
     if layer not in CELL_LAYERS:
-        raise InvalidInput(f"no raster tiles for layer {layer!r}", hint=f"use {sorted(CELL_LAYERS)}")
+        raise InvalidInput(
+            f"no raster tiles for layer {layer!r}", hint=f"use {sorted(CELL_LAYERS)}"
+        )
     path = str(store.raster_path(normalise_gemeente_code(gemeente), layer))
     png = _render(path, z, x, y)
     if png is None:
@@ -63,8 +65,9 @@ def _render(path: str, z: int, x: int, y: int) -> bytes | None:
     # Keyed on the run folder's path: a new run gets a new path, so entries never go stale.
     with Reader(path) as cog:
         try:
-            image = cog.tile(x, y, z, indexes=1, resampling_method="nearest",
-                             reproject_method="nearest")
+            image = cog.tile(
+                x, y, z, indexes=1, resampling_method="nearest", reproject_method="nearest"
+            )
         except TileOutsideBounds:
             return None
     if not image.mask.any():

@@ -174,6 +174,7 @@ async function main() {
   document.getElementById("show-cells").addEventListener("change", (e) => {
     map.setLayoutProperty("cells", "visibility", e.target.checked ? "visible" : "none");
   });
+  const popup = new maplibregl.Popup({ maxWidth: "300px" });
   map.on("click", async (e) => {
     const info = document.getElementById("info");
     let html;
@@ -184,7 +185,7 @@ async function main() {
       html = hit ? areaTable(hit.properties) : t("noData");
     }
     info.innerHTML = html;
-    new maplibregl.Popup({ maxWidth: "300px" }).setLngLat(e.lngLat).setHTML(html).addTo(map);
+    popup.setLngLat(e.lngLat).setHTML(html).addTo(map);
   });
 }
 

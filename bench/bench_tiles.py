@@ -1,0 +1,475 @@
+"""Benchmark the tile endpoints of ``biostresstest serve`` under a bounded concurrent load.
+
+Prepares a data dir (runs the pipeline once unless it already holds results), starts the server
+on a free loopback port, then runs three phases with an async httpx load generator:
+
+vector       pre-built PMTiles, the three levels at zoom 10-15 (within each level's zoom range);
+raster_cold  PNG tiles of the score classes at zoom 14-16, distinct tiles: mostly LRU cache misses;
+raster_warm  the same raster tiles again: served from the in-process LRU cache.
+
+Only tiles that intersect Breda's outline (from /api/areas) are requested. Every phase is bounded
+by a request count and a time budget. Writes bench/results/tiles.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from _common import (
+    GEMEENTE,
+    RESULTS_DIR,
+    bench_env,
+    cli_command,
+    default_mirror,
+    environment,
+    print_table,
+    run_measured,
+    tail,
+    write_json,
+)
+from shapely.geometry import box, shape
+from shapely.geometry.base import BaseGeometry
+
+BREDA_BBOX = (4.67, 51.50, 4.87, 51.66)
+"""Fallback lon/lat bounds when the outline cannot be read from the API."""
+VECTOR_ZOOMS = {"gemeente": (10, 13), "wijk": (10, 14), "buurt": (10, 15)}
+"""Zoom 10-15 clipped to each level's pre-built range (gemeente 5-13, wijk 8-14, buurt 9-15)."""
+RASTER_ZOOMS = (14, 16)
+Tile = tuple[int, int, int]
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gemeente", default=GEMEENTE)
+    parser.add_argument("--mirror", type=Path, default=default_mirror(),
+                        help="folder with local copies of the sources (default: %(default)s)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="data dir to serve; the pipeline runs there first if it has no "
+                             "results (default: a temporary dir, removed afterwards)")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--vector-requests", type=int, default=1000,
+                        help="vector tile requests (the tile list is cycled; default 1000)")
+    parser.add_argument("--raster-requests", type=int, default=1000,
+                        help="distinct raster tiles per pass (default 1000)")
+    parser.add_argument("--phase-timeout", type=float, default=120.0,
+                        help="hard cap in seconds per load phase (default 120)")
+    parser.add_argument("--request-timeout", type=float, default=30.0)
+    parser.add_argument("--startup-timeout", type=float, default=60.0)
+    parser.add_argument("--run-timeout", type=float, default=900.0,
+                        help="seconds before the preparing pipeline run is killed")
+    return parser.parse_args()
+
+
+# --- slippy-map math --------------------------------------------------------------------------
+
+
+def lonlat_to_tile(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    x = int((lon + 180.0) / 360.0 * n)
+    lat_r = math.radians(lat)
+    y = int((1.0 - math.asinh(math.tan(lat_r)) / math.pi) / 2.0 * n)
+    return min(max(x, 0), n - 1), min(max(y, 0), n - 1)
+
+
+def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """(west, south, east, north) in degrees."""
+    n = 2**z
+
+    def lat(row: int) -> float:
+        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * row / n))))
+
+    return x / n * 360.0 - 180.0, lat(y + 1), (x + 1) / n * 360.0 - 180.0, lat(y)
+
+
+def tiles_covering(outline: BaseGeometry, z: int) -> list[Tile]:
+    """The tiles of zoom ``z`` that intersect ``outline`` (lon/lat)."""
+    west, south, east, north = outline.bounds
+    x0, y0 = lonlat_to_tile(west, north, z)
+    x1, y1 = lonlat_to_tile(east, south, z)
+    return [
+        (z, x, y)
+        for x in range(x0, x1 + 1)
+        for y in range(y0, y1 + 1)
+        if outline.intersects(box(*tile_bounds(z, x, y)))
+    ]
+
+
+def spread(items: list[Tile], count: int) -> list[Tile]:
+    """At most ``count`` items, evenly spaced over ``items`` (keeps every zoom represented)."""
+    if len(items) <= count:
+        return list(items)
+    step = len(items) / count
+    return [items[int(i * step)] for i in range(count)]
+
+
+# --- server -----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def rss_mib(pid: int) -> dict[str, float]:
+    """Current and peak RSS of a process (Linux /proc)."""
+    values: dict[str, float] = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                values["rss_mib" if key == "VmRSS" else "peak_rss_mib"] = round(
+                    int(rest.split()[0]) / 1024, 1
+                )
+    except OSError:
+        pass
+    return values
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc; all its threads)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15)
+
+
+@contextmanager
+def server(env: dict[str, str], port: int, log_stem: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``biostresstest serve`` on 127.0.0.1:``port``, always stopped on leaving."""
+    log_stem.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "biostresstest.cli", "serve", "--host", "127.0.0.1",
+               "--port", str(port)]
+    with log_stem.with_suffix(".log").open("wb") as log:
+        proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(timeout=15)
+
+
+def wait_ready(proc: subprocess.Popen[bytes], base: str, timeout_s: float) -> float:
+    """Poll /api/config until it answers 200; returns the seconds it took."""
+    start = time.perf_counter()
+    with httpx.Client(base_url=base, trust_env=False, timeout=2.0) as client:
+        while time.perf_counter() - start < timeout_s:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited with {proc.returncode} before answering")
+            try:
+                if client.get("/api/config").status_code == 200:
+                    return time.perf_counter() - start
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+    raise RuntimeError(f"server did not answer /api/config within {timeout_s:.0f} s")
+
+
+def breda_outline(base: str, gemeente: str) -> tuple[BaseGeometry, str]:
+    """The gemeente's outline in lon/lat from the API (or the fixed bbox if that fails)."""
+    try:
+        with httpx.Client(base_url=base, trust_env=False, timeout=60.0) as client:
+            answer = client.get("/api/areas", params={"gemeente": gemeente, "level": "gemeente"})
+            answer.raise_for_status()
+            features = answer.json()["features"]
+        return shape(features[0]["geometry"]), "api/areas"
+    except (httpx.HTTPError, KeyError, IndexError, ValueError) as exc:
+        print(f"warning: no outline from the API ({exc}); using the fixed bbox", file=sys.stderr)
+        return box(*BREDA_BBOX), "fixed bbox"
+
+
+def warm_up(base: str, gemeente: str, outline: BaseGeometry) -> dict[str, int]:
+    """One request per vector level and one raster tile at zoom 13 (outside the measured list),
+    so lazy imports and opening the tile files are not charged to the first phase."""
+    lon, lat = outline.representative_point().coords[0]
+    paths = [f"/tiles/{gemeente}/{lvl}/{z}/{x}/{y}.mvt"
+             for lvl in VECTOR_ZOOMS
+             for z, (x, y) in [(12, lonlat_to_tile(lon, lat, 12))]]
+    x, y = lonlat_to_tile(lon, lat, 13)
+    paths.append(f"/tiles/{gemeente}/cells/score_class/13/{x}/{y}.png")
+    with httpx.Client(base_url=base, trust_env=False, timeout=60.0) as client:
+        return {path: client.get(path).status_code for path in paths}
+
+
+# --- load generator ---------------------------------------------------------------------------
+
+
+@dataclass
+class PhaseResult:
+    """The outcome of one load phase."""
+
+    name: str
+    planned: int
+    distinct_tiles: int
+    elapsed_s: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    bytes_total: int = 0
+    truncated: bool = False
+    errors: list[str] = field(default_factory=list)
+    slowest: list[tuple[float, str]] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        done = len(self.latencies_ms)
+        ordered = sorted(self.latencies_ms)
+        return {
+            "phase": self.name,
+            "planned_requests": self.planned,
+            "requests": done,
+            "distinct_tiles": self.distinct_tiles,
+            "statuses": dict(sorted(self.statuses.items())),
+            "elapsed_s": round(self.elapsed_s, 3),
+            "throughput_rps": round(done / self.elapsed_s, 1) if self.elapsed_s else 0.0,
+            "latency_ms": {
+                "p50": percentile(ordered, 50),
+                "p95": percentile(ordered, 95),
+                "p99": percentile(ordered, 99),
+                "max": round(ordered[-1], 2) if ordered else None,
+                "mean": round(sum(ordered) / done, 2) if done else None,
+            },
+            "bytes_total": self.bytes_total,
+            "truncated_by_time": self.truncated,
+            "errors_sample": self.errors[:10],
+            "slowest": [
+                {"ms": round(ms, 1), "path": path}
+                for ms, path in sorted(self.slowest, reverse=True)[:5]
+            ],
+        }
+
+
+def percentile(ordered: list[float], pct: float) -> float | None:
+    """Linear-interpolated percentile of sorted values."""
+    if not ordered:
+        return None
+    rank = (len(ordered) - 1) * pct / 100.0
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return round(ordered[low] + (ordered[high] - ordered[low]) * (rank - low), 2)
+
+
+async def load(
+    base: str, name: str, paths: list[str], distinct: int, concurrency: int,
+    budget_s: float, request_timeout: float,
+) -> PhaseResult:
+    """GET every path once with ``concurrency`` workers; stop issuing after ``budget_s``."""
+    result = PhaseResult(name=name, planned=len(paths), distinct_tiles=distinct)
+    queue = iter(paths)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    timeout = httpx.Timeout(request_timeout)
+    start = time.perf_counter()
+    deadline = start + budget_s
+
+    async with httpx.AsyncClient(
+        base_url=base, limits=limits, timeout=timeout, trust_env=False
+    ) as client:
+
+        async def worker() -> None:
+            for path in queue:  # a shared iterator: each path is taken by one worker
+                if time.perf_counter() > deadline:
+                    result.truncated = True
+                    return
+                t0 = time.perf_counter()
+                try:
+                    response = await client.get(path)
+                    status = str(response.status_code)
+                    result.bytes_total += len(response.content)
+                except httpx.HTTPError as exc:
+                    status = f"error:{type(exc).__name__}"
+                    if len(result.errors) < 10:
+                        result.errors.append(f"{path}: {exc!r}")
+                ms = (time.perf_counter() - t0) * 1000.0
+                result.latencies_ms.append(ms)
+                result.statuses[status] += 1
+                if status.isdigit() and status not in ("200", "204") and len(result.errors) < 10:
+                    result.errors.append(f"{path}: HTTP {status}")
+                result.slowest.append((ms, path))
+                if len(result.slowest) > 50:
+                    result.slowest = sorted(result.slowest, reverse=True)[:5]
+
+        workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
+        try:
+            await asyncio.wait_for(asyncio.gather(*workers), budget_s + request_timeout + 5)
+        except TimeoutError:
+            result.truncated = True
+    result.elapsed_s = time.perf_counter() - start
+    return result
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def prepare(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
+    """Run the pipeline into ``data_dir`` unless it already holds published results."""
+    if (data_dir / "store" / args.gemeente / "manifest.json").exists():
+        return {"pipeline": "reused existing results"}
+    print(f"preparing {data_dir}: biostresstest run --gemeente {args.gemeente}", flush=True)
+    run = run_measured(
+        [*cli_command(), "run", "--gemeente", args.gemeente],
+        bench_env(data_dir, args.mirror), RESULTS_DIR / "tiles-prepare", args.run_timeout,
+    )
+    if run.exit_code != 0 or run.timed_out:
+        raise RuntimeError(f"pipeline run failed (exit {run.exit_code}):\n{tail(run.stderr_log)}")
+    return {"pipeline": "ran", "wall_s": run.wall_s, "max_rss_mib": run.max_rss_mib}
+
+
+def main() -> int:
+    args = parse_args()
+    if not args.mirror.is_dir():
+        print(f"error: mirror folder {args.mirror} not found (set BIOSTRESSTEST_MIRROR)",
+              file=sys.stderr)
+        return 2
+    temporary = args.data_dir is None
+    data_dir = Path(tempfile.mkdtemp(prefix="bst-bench-tiles-")) if temporary else args.data_dir
+    data_dir = data_dir.resolve()
+    phases: list[dict[str, Any]] = []
+    info: dict[str, Any] = {}
+    try:
+        info["prepare"] = prepare(args, data_dir)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        env = bench_env(data_dir, args.mirror)
+        with server(env, port, RESULTS_DIR / "tiles-server") as proc:
+            info["server_startup_s"] = round(wait_ready(proc, base, args.startup_timeout), 2)
+            print(f"server on {base} (pid {proc.pid}), ready in {info['server_startup_s']} s")
+            outline, info["outline_from"] = breda_outline(base, args.gemeente)
+            info["outline_bounds"] = [round(v, 5) for v in outline.bounds]
+            info["server_rss_start"] = rss_mib(proc.pid)
+            rng = random.Random(758)  # fixed seed: the same request order every time
+
+            vector_tiles = [
+                (level, tile)
+                for level, (z0, z1) in VECTOR_ZOOMS.items()
+                for z in range(z0, z1 + 1)
+                for tile in tiles_covering(outline, z)
+            ]
+            vector_paths = [f"/tiles/{args.gemeente}/{lvl}/{z}/{x}/{y}.mvt"
+                            for lvl, (z, x, y) in vector_tiles]
+            rng.shuffle(vector_paths)
+            vector_load = [vector_paths[i % len(vector_paths)]
+                           for i in range(max(args.vector_requests, 1))]
+            raster_all = [t for z in range(RASTER_ZOOMS[0], RASTER_ZOOMS[1] + 1)
+                          for t in tiles_covering(outline, z)]
+            raster_tiles = spread(raster_all, args.raster_requests)
+            raster_paths = [f"/tiles/{args.gemeente}/cells/score_class/{z}/{x}/{y}.png"
+                            for z, x, y in raster_tiles]
+            rng.shuffle(raster_paths)
+            info["tile_counts"] = {
+                "vector_distinct": len(vector_paths),
+                "vector_by_level_zoom": dict(Counter(
+                    f"{lvl}/z{t[0]}" for lvl, t in vector_tiles)),
+                "raster_intersecting_z14_16": len(raster_all),
+                "raster_used": len(raster_paths),
+                "raster_by_zoom": dict(Counter(f"z{z}" for z, _, _ in raster_tiles)),
+            }
+            print(f"tiles: {len(vector_paths)} distinct vector, {len(raster_paths)} of "
+                  f"{len(raster_all)} raster; concurrency {args.concurrency}", flush=True)
+
+            info["warmup"] = warm_up(base, args.gemeente, outline)
+            plan = [
+                ("vector", vector_load, len(vector_paths)),
+                ("raster_cold", raster_paths, len(raster_paths)),
+                ("raster_warm", list(raster_paths), len(raster_paths)),
+            ]
+            for name, paths, distinct in plan:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"server exited with {proc.returncode}")
+                print(f"phase {name}: {len(paths)} requests ...", flush=True)
+                server_cpu, client_cpu = cpu_seconds(proc.pid), time.process_time()
+                result = asyncio.run(load(base, name, paths, distinct, args.concurrency,
+                                          args.phase_timeout, args.request_timeout))
+                summary = result.summary()
+                done = max(summary["requests"], 1)
+                server_cpu = cpu_seconds(proc.pid) - server_cpu
+                client_cpu = time.process_time() - client_cpu
+                summary["cpu"] = {
+                    "server_s": round(server_cpu, 2),
+                    "server_ms_per_request": round(server_cpu * 1000 / done, 2),
+                    "client_s": round(client_cpu, 2),
+                    "client_ms_per_request": round(client_cpu * 1000 / done, 2),
+                }
+                summary["server_rss_after"] = rss_mib(proc.pid)
+                phases.append(summary)
+            info["server_alive_at_end"] = proc.poll() is None
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        info["error"] = str(exc)
+    finally:
+        if temporary:
+            shutil.rmtree(data_dir, ignore_errors=True)
+        server_log = RESULTS_DIR / "tiles-server.log"
+        if server_log.exists() and server_log.stat().st_size:
+            info["server_log_tail"] = tail(str(server_log), 20)
+
+    if phases:
+        print()
+        print_table(
+            ["phase", "requests", "statuses", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms",
+             "srv CPU ms/req", "srv RSS MiB"],
+            [
+                [p["phase"], str(p["requests"]),
+                 " ".join(f"{k}:{v}" for k, v in p["statuses"].items()),
+                 f"{p['throughput_rps']:.1f}", f"{p['latency_ms']['p50']:.1f}",
+                 f"{p['latency_ms']['p95']:.1f}", f"{p['latency_ms']['p99']:.1f}",
+                 f"{p['latency_ms']['max']:.1f}", f"{p['cpu']['server_ms_per_request']:.1f}",
+                 str(p["server_rss_after"].get("rss_mib", "?"))]
+                for p in phases
+            ],
+        )
+        for p in phases:
+            if p["truncated_by_time"]:
+                print(f"note: {p['phase']} hit the {args.phase_timeout:.0f} s cap after "
+                      f"{p['requests']} of {p['planned_requests']} requests")
+            if p["errors_sample"]:
+                print(f"note: {p['phase']} errors: {p['errors_sample'][:3]}")
+    # A phase cut short by the time cap is a (slow) result, not a failure of the benchmark;
+    # errors and statuses other than 200/204 are.
+    ok = "error" not in info and len(phases) == 3 and all(
+        set(p["statuses"]) <= {"200", "204"} for p in phases
+    )
+    complete = ok and all(p["requests"] == p["planned_requests"] for p in phases)
+    path = write_json(
+        "tiles.json",
+        {
+            "benchmark": "tiles",
+            "gemeente": args.gemeente,
+            "concurrency": args.concurrency,
+            "phase_timeout_s": args.phase_timeout,
+            "data_dir": None if temporary else str(data_dir),
+            "environment": environment(),
+            **info,
+            "phases": phases,
+            "ok": ok,
+            "complete": complete,
+        },
+    )
+    print(f"\nwrote {path}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""The JSON/GeoJSON API and the tiles, on the Breda results."""
+
+from __future__ import annotations
+
+import gzip
+import io
+
+import mapbox_vector_tile
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from biostresstest.core.settings import Settings
+from biostresstest.model.embedded import EmbeddedStore
+from biostresstest.pipeline.run import RunSummary
+from biostresstest.web.app import create_app
+
+
+@pytest.fixture(scope="module")
+def client(breda: tuple[Settings, RunSummary], breda_store: EmbeddedStore) -> TestClient:
+    settings, _ = breda
+    return TestClient(create_app(settings, breda_store))
+
+
+def test_buurten_as_feature_collection(client: TestClient) -> None:
+    answer = client.get("/api/areas", params={"gemeente": "GM0758", "level": "buurt"})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/geo+json")
+    body = answer.json()
+    assert body["type"] == "FeatureCollection" and len(body["features"]) == 56
+    props = body["features"][0]["properties"]
+    assert {"code", "name", "level", "green_share", "score", "score_class"} <= set(props)
+    assert props["level"] == "buurt" and 1 <= props["score_class"] <= 7
+    lon, lat = body["features"][0]["geometry"]["coordinates"][0][0][:2]
+    assert 4.6 < lon < 4.9 and 51.5 < lat < 51.7  # RFC 7946: WGS84 lon/lat
+
+
+@pytest.mark.parametrize(("level", "count"), [("gemeente", 1), ("wijk", 11), ("BUURT", 56)])
+def test_every_level(client: TestClient, level: str, count: int) -> None:
+    answer = client.get("/api/areas", params={"gemeente": "gm0758", "level": level})
+    assert answer.status_code == 200 and len(answer.json()["features"]) == count
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "error"),
+    [
+        ({"gemeente": "Breda"}, 400, "invalid-input"),
+        ({"gemeente": "GM0758", "level": "straat"}, 400, "invalid-input"),
+        ({"gemeente": "GM0363"}, 404, "not-loaded"),
+        ({}, 400, "invalid-input"),
+    ],
+)
+def test_area_errors_are_clear(
+    client: TestClient, params: dict[str, str], status: int, error: str
+) -> None:
+    answer = client.get("/api/areas", params=params)
+    assert answer.status_code == status
+    body = answer.json()
+    assert body["error"] == error and body["message"]
+
+
+def test_loaded_gemeenten_with_sources_and_licences(client: TestClient) -> None:
+    [breda] = client.get("/api/gemeenten").json()
+    assert breda["code"] == "GM0758" and breda["name"] == "Breda"
+    licences = {i["source_id"]: i["licence"] for i in breda["inputs"]}
+    assert licences["cbs-wijkenbuurten-2020"] == "CC BY 4.0"
+    assert len(client.get("/api/sources").json()) == 4
+
+
+def test_legend_has_seven_classes(client: TestClient) -> None:
+    classes = client.get("/api/legend").json()["classes"]
+    assert [c["value"] for c in classes] == list(range(1, 8))
+
+
+def test_cell_values_at_a_point(client: TestClient) -> None:
+    body = client.get("/api/cell", params={"x": 112000, "y": 399000}).json()
+    assert body["gemeente"] == "GM0758" and body["buurt"]["code"].startswith("BU0758")
+    assert set(body["cell"]) >= {"green_share", "score", "score_class"}
+    lonlat = client.get("/api/cell", params={"x": 4.776, "y": 51.585, "crs": "EPSG:4326"})
+    assert lonlat.status_code == 200
+
+
+def test_cell_outside_loaded_gemeenten(client: TestClient) -> None:
+    answer = client.get("/api/cell", params={"x": 155000, "y": 463000})
+    assert answer.status_code == 404 and answer.json()["error"] == "not-loaded"
+    assert client.get("/api/cell", params={"x": 1, "y": 2, "crs": "EPSG:3035"}).status_code == 400
+
+
+def test_vector_tile_holds_the_buurten(client: TestClient) -> None:
+    answer = client.get("/tiles/GM0758/buurt/12/2102/1361.mvt")
+    assert answer.status_code == 200
+    data = answer.content
+    if data[:2] == b"\x1f\x8b":  # a client that did not undo the Content-Encoding
+        data = gzip.decompress(data)
+    tile = mapbox_vector_tile.decode(data)
+    features = tile["buurt"]["features"]
+    assert features and all(1 <= f["properties"]["score_class"] <= 7 for f in features)
+
+
+def test_empty_and_invalid_tiles(client: TestClient) -> None:
+    assert client.get("/tiles/GM0758/buurt/12/0/0.mvt").status_code == 204
+    assert client.get("/tiles/GM0758/buurt/3/8/0.mvt").status_code == 400
+    assert client.get("/tiles/GM0758/straat/12/2102/1361.mvt").status_code == 400
+    assert client.get("/tiles/GM0758/buurt/-1/0/0.mvt").status_code == 400
+
+
+def test_raster_tile_of_cells_is_a_coloured_png(client: TestClient) -> None:
+    answer = client.get("/tiles/GM0758/cells/score_class/14/8408/5446.png")
+    assert answer.status_code == 200 and answer.headers["content-type"] == "image/png"
+    image = Image.open(io.BytesIO(answer.content)).convert("RGBA")
+    assert image.size == (256, 256)
+    colours = {c for _, c in image.getcolors(maxcolors=65536)}
+    assert len({c for c in colours if c[3] == 255}) >= 3
+    assert client.get("/tiles/GM0758/cells/score_class/14/0/0.png").status_code == 204
+    assert client.get("/tiles/GM0758/cells/secret/14/8408/5446.png").status_code == 400
