@@ -159,7 +159,7 @@ def _green(file: FetchedFile, grid: AnalysisGrid) -> dict[str, np.ndarray]:
 
 
 def _natura(file: FetchedFile, grid: AnalysisGrid) -> dict[str, np.ndarray]:
-    sites = natura2000.read_sites(file)
+    sites = natura2000.read_sites(file, bbox=grid.bounds)
     return {"natura2000_share": coverage_share(sites.geometry, grid)}
 
 

@@ -26,8 +26,10 @@ SPEC = SourceSpec(
 _ALIASES = {"name": ("naam", "naamN2K", "naam_n2k")}
 
 
-def read_sites(fetched: FetchedFile) -> gpd.GeoDataFrame:
-    """Natura 2000 sites in RD New, geometries repaired where they self-intersect."""
-    frame = rename_columns(read_vector(fetched), _ALIASES, fetched)
+def read_sites(
+    fetched: FetchedFile, bbox: tuple[float, float, float, float] | None = None
+) -> gpd.GeoDataFrame:
+    """Natura 2000 sites (those meeting ``bbox``, in RD New), self-intersections repaired."""
+    frame = rename_columns(read_vector(fetched, bbox=bbox), _ALIASES, fetched)
     frame["geometry"] = frame.geometry.make_valid()
     return frame[["name", "geometry"]]

@@ -7,14 +7,21 @@ from pathlib import Path
 
 import geopandas as gpd
 import pyogrio
+from rasterio.warp import transform_bounds
 
 from biostresstest.core.crs import RD_NEW
 from biostresstest.core.errors import CorruptInput, CRSMismatch
 from biostresstest.sources.base import FetchedFile
 
 
-def read_vector(fetched: FetchedFile, layer_hint: str = "") -> gpd.GeoDataFrame:
+def read_vector(
+    fetched: FetchedFile,
+    layer_hint: str = "",
+    bbox: tuple[float, float, float, float] | None = None,
+) -> gpd.GeoDataFrame:
     """Read a vector file (GeoJSON, Shapefile, GeoPackage, or one of these zipped) into RD New.
+
+    ``bbox`` (RD New) keeps only the features that intersect it, filtered while reading.
 
     A file that cannot be parsed, has no CRS, or is empty gets a :class:`CorruptInput` naming
     the source and the file.
@@ -39,6 +46,11 @@ def read_vector(fetched: FetchedFile, layer_hint: str = "") -> gpd.GeoDataFrame:
         )
     if frame.empty:
         raise CorruptInput(f"{what} holds no features", hint="check the file or its filter")
+    if bbox is not None:
+        # filter in the file's CRS, before reprojecting what is not needed (GeoJSON has no
+        # spatial index, so a filter while reading would still parse every feature)
+        xmin, ymin, xmax, ymax = transform_bounds(RD_NEW, frame.crs, *bbox, densify_pts=21)
+        frame = frame.cx[xmin:xmax, ymin:ymax]
     return frame.to_crs(RD_NEW) if frame.crs.to_epsg() != 28992 else frame
 
 
@@ -75,10 +87,12 @@ def _gdal_path(path: Path) -> str:
 
 
 def _pick_layer(path: str, hint: str) -> str | None:
+    if not hint:
+        return None  # the first layer; listing layers would parse a GeoJSON file twice
     layers = [str(row[0]) for row in pyogrio.list_layers(path)]
     if not layers:
         raise CorruptInput(f"{path} holds no layers")
-    if len(layers) == 1 or not hint:
+    if len(layers) == 1:
         return layers[0]
     matching = [name for name in layers if hint in name.lower()]
     return matching[0] if matching else layers[0]
