@@ -37,3 +37,10 @@ def test_area_means_weigh_cells_by_their_covered_area() -> None:
     result = area_means(areas, {"v": values}, GRID)
     assert result["v"].tolist() == pytest.approx([0.0, 0.5, (10 + 11 + 14) / 3])
     assert result["data_coverage"].tolist() == pytest.approx([1.0, 1.0, 0.75])
+
+
+def test_area_means_of_several_layers_in_one_pass() -> None:
+    ones = np.ones((4, 4), dtype="float32")
+    areas = gpd.GeoDataFrame({"code": ["a"]}, geometry=[box(0, 0, 40, 40)], crs="EPSG:28992")
+    result = area_means(areas, {"one": ones, "two": ones * 2}, GRID)
+    assert (result.loc[0, "one"], result.loc[0, "two"]) == (1.0, 2.0)

@@ -22,15 +22,22 @@ def area_means(
 ) -> gpd.GeoDataFrame:
     """``areas`` with one column per layer: its area-weighted mean inside each polygon."""
     xmin, ymin, xmax, ymax = grid.bounds
-    result = areas.copy()
+    sources = [
+        NumPyRasterSource(array, xmin, ymin, xmax, ymax, nodata=np.nan, name=name)
+        for name, array in layers.items()
+    ]
     vectors = areas[["code", "geometry"]].reset_index(drop=True)
+    # one pass over the polygons for all layers: the coverage fractions are computed once
+    stats = exact_extract(
+        sources, vectors, ["mean", "count"], include_cols=["code"], output="pandas"
+    )
+    # exactextract prefixes the raster name only when it is given several rasters
+    prefix = {name: f"{name}_" if len(sources) > 1 else "" for name in layers}
+    result = areas.copy()
+    for name in layers:
+        result[name] = stats[f"{prefix[name]}mean"].to_numpy(dtype="float64")
+    first = next(iter(layers))
     polygon_cells = vectors.geometry.area.to_numpy() / grid.cell_area
-    for name, array in layers.items():
-        source = NumPyRasterSource(array, xmin, ymin, xmax, ymax, nodata=np.nan, name=name)
-        stats = exact_extract(
-            source, vectors, ["mean", "count"], include_cols=["code"], output="pandas"
-        )
-        result[name] = stats["mean"].to_numpy(dtype="float64")
-        if name == next(iter(layers)):
-            result["data_coverage"] = np.clip(stats["count"].to_numpy() / polygon_cells, 0, 1)
+    counts = stats[f"{prefix[first]}count"].to_numpy()
+    result["data_coverage"] = np.clip(counts / polygon_cells, 0, 1)
     return result
