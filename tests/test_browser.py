@@ -99,6 +99,7 @@ def test_buurten_are_rendered_and_explained_on_click(page: Page, artifacts: Path
     page.wait_for_selector("#info table")
     info = page.locator("#info").inner_text()
     assert "Aandeel groen" in info and "BU0758" in info
+    assert "CC BY 4.0" in info and "RIVM" in info  # sources and licences with the values
     page.screenshot(path=str(artifacts / "map-buurten.png"))
 
 

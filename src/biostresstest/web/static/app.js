@@ -31,6 +31,7 @@ const LEVELS = [
 
 let lang = localStorage.getItem("bst-lang") || "nl";
 let legend = null;
+let sourcesLine = "";
 const t = (key) => TEXT[lang][key] || key;
 const pct = (v) => (v === null || v === undefined ? "–" : `${(100 * v).toFixed(1)} %`);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -68,6 +69,7 @@ function renderTexts() {
 }
 
 function renderSources(inputs) {
+  sourcesLine = inputs.map((s) => `${s.publisher} (${s.licence})`).join("; ");
   const list = document.getElementById("sources");
   list.innerHTML = "";
   for (const s of inputs) {
@@ -75,6 +77,10 @@ function renderSources(inputs) {
     item.innerHTML = `${esc(s.title)}: ${esc(s.publisher)}, ${esc(s.licence)}`;
     list.appendChild(item);
   }
+}
+
+function sourceNote() {
+  return `<p class="popup-sources"><small>${t("sources")}: ${esc(sourcesLine)}</small></p>`;
 }
 
 function areaTable(p) {
@@ -86,7 +92,7 @@ function areaTable(p) {
       <tr><th>${t("n2k")}</th><td>${pct(p.natura2000_share)}</td></tr>
       <tr><th>${t("nodata")}</th><td>${pct(p.groenkaart_nodata_share)}</td></tr>
       <tr><th>${t("inhabitants")}</th><td>${p.inwoners ?? "–"}</td></tr>
-    </table>`;
+    </table>${sourceNote()}`;
 }
 
 async function cellTable(lngLat) {
@@ -99,7 +105,7 @@ async function cellTable(lngLat) {
         <tr><th>${t("score")}</th><td>${v.score === null ? "–" : Number(v.score).toFixed(3)}</td></tr>
         <tr><th>${t("green")}</th><td>${pct(v.green_share)}</td></tr>
         <tr><th>${t("n2k")}</th><td>${pct(v.natura2000_share)}</td></tr>
-      </table>`;
+      </table>${sourceNote()}`;
   } catch {
     return t("noData");
   }
