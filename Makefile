@@ -32,7 +32,10 @@ $(VENV)/.installed: pyproject.toml
 node_modules/.package-lock.json: package-lock.json package.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-vendor: node_modules/.package-lock.json
+vendor: $(VENDOR)/maplibre-gl/maplibre-gl.mjs
+
+# copied only when the npm packages changed, so a running server is left alone otherwise
+$(VENDOR)/maplibre-gl/maplibre-gl.mjs: node_modules/.package-lock.json
 	rm -rf $(VENDOR)/maplibre-gl
 	mkdir -p $(VENDOR)/maplibre-gl
 	cp node_modules/maplibre-gl/dist/maplibre-gl.mjs node_modules/maplibre-gl/dist/maplibre-gl-worker.mjs \

@@ -304,7 +304,11 @@ async def load(
                 except httpx.HTTPError as exc:
                     status = f"error:{type(exc).__name__}"
                     if len(result.errors) < 10:
-                        result.errors.append(f"{path}: {exc!r}")
+                        cause = exc.__cause__ or exc.__context__
+                        result.errors.append(
+                            f"{path}: {exc!r} (cause {cause!r}) at {t0 - start:.2f} s "
+                            f"after {(time.perf_counter() - t0) * 1000:.0f} ms"
+                        )
                 ms = (time.perf_counter() - t0) * 1000.0
                 result.latencies_ms.append(ms)
                 result.statuses[status] += 1
