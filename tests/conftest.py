@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from biostresstest.core.settings import Settings
 from biostresstest.model.embedded import EmbeddedStore
+from biostresstest.model.study_area import NAMED_AREAS
 from biostresstest.pipeline.run import RunSummary, run_gemeente
+from biostresstest.pipeline.run_area import run_area
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -39,14 +40,22 @@ def settings(tmp_path: Path, mirror: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def breda(
-    tmp_path_factory: pytest.TempPathFactory, mirror: Path
-) -> Iterator[tuple[Settings, RunSummary]]:
-    """Breda computed once into a session data folder."""
-    data_dir = tmp_path_factory.mktemp("breda") / "data"
-    settings = Settings(data_dir=data_dir, mirror=mirror, offline=True, basemap_url="")
-    summary = run_gemeente("GM0758", settings)
-    yield settings, summary
+def session_settings(tmp_path_factory: pytest.TempPathFactory, mirror: Path) -> Settings:
+    """One data folder for the session: Breda and Otterlo are published side by side."""
+    data_dir = tmp_path_factory.mktemp("store") / "data"
+    return Settings(data_dir=data_dir, mirror=mirror, offline=True, basemap_url="")
+
+
+@pytest.fixture(scope="session")
+def breda(session_settings: Settings) -> tuple[Settings, RunSummary]:
+    """Breda computed once into the session data folder."""
+    return session_settings, run_gemeente("GM0758", session_settings)
+
+
+@pytest.fixture(scope="session")
+def otterlo(session_settings: Settings) -> tuple[Settings, RunSummary]:
+    """The Otterlo BGT square computed once at 1 m into the session data folder."""
+    return session_settings, run_area(NAMED_AREAS["otterlo"], session_settings)
 
 
 @pytest.fixture(scope="session")

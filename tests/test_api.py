@@ -60,7 +60,8 @@ def test_area_errors_are_clear(
 
 
 def test_loaded_gemeenten_with_sources_and_licences(client: TestClient) -> None:
-    [breda] = client.get("/api/gemeenten").json()
+    loaded = {a["code"]: a for a in client.get("/api/gemeenten").json()}
+    breda = loaded["GM0758"]
     assert breda["code"] == "GM0758" and breda["name"] == "Breda"
     licences = {i["source_id"]: i["licence"] for i in breda["inputs"]}
     assert licences["cbs-wijkenbuurten-2020"] == "CC BY 4.0"
@@ -113,3 +114,26 @@ def test_raster_tile_of_cells_is_a_coloured_png(client: TestClient) -> None:
     assert len({c for c in colours if c[3] == 255}) >= 3
     assert client.get("/tiles/GM0758/cells/score_class/14/0/0.png").status_code == 204
     assert client.get("/tiles/GM0758/cells/secret/14/8408/5446.png").status_code == 400
+
+
+def test_raster_tile_matches_sampling_at_pixel_centres(
+    client: TestClient, breda_store: EmbeddedStore
+) -> None:
+    """Every tile pixel shows the class of the cell under its centre (an independent check)."""
+    import numpy as np
+    import rasterio
+    from pyproj import Transformer
+
+    z, x, y = 15, 16817, 10893
+    answer = client.get(f"/tiles/GM0758/cells/score_class/{z}/{x}/{y}.png")
+    values = np.array(Image.open(io.BytesIO(answer.content)))  # palette indices = classes
+    size = 2 * 20037508.342789244 / 2**z
+    left, top = -20037508.342789244 + x * size, 20037508.342789244 - y * size
+    centres = (np.arange(256) + 0.5) * size / 256
+    mx, my = np.meshgrid(left + centres, top - centres)
+    rx, ry = Transformer.from_crs(3857, 28992, always_xy=True).transform(mx, my)
+    with rasterio.open(breda_store.raster_path("GM0758", "score_class")) as src:
+        classes = src.read(1)
+        rows, cols = rasterio.transform.rowcol(src.transform, rx.ravel(), ry.ravel())
+    expected = classes[np.array(rows), np.array(cols)].reshape(256, 256)
+    assert (values == expected).mean() > 0.995

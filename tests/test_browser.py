@@ -34,7 +34,11 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="module")
-def server(breda: tuple[Settings, RunSummary], breda_store: EmbeddedStore) -> Iterator[str]:
+def server(
+    breda: tuple[Settings, RunSummary],
+    otterlo: tuple[Settings, RunSummary],
+    breda_store: EmbeddedStore,
+) -> Iterator[str]:
     check_frontend()
     settings, _ = breda
     with socket.socket() as probe:
@@ -109,6 +113,27 @@ def test_cells_at_street_zoom(page: Page, artifacts: Path) -> None:
     page.mouse.click(250, 600)
     page.wait_for_function("document.querySelector('#info').innerText.includes('Cel 10')")
     page.screenshot(path=str(artifacts / "map-cells.png"))
+
+
+def test_land_cover_and_confidence_of_otterlo(page: Page, artifacts: Path) -> None:
+    page.select_option("#area", "otterlo")
+    page.wait_for_function("window.bst.ready === true", timeout=60_000)
+    page.check("input[name=view][value=landcover]")
+    _settle(page)
+    items = page.locator("#legend li").all_inner_texts()
+    assert len(items) >= 20 and any("Erf" in item or "erf" in item for item in items)
+    assert any("ha" in item for item in items)
+    page.evaluate("window.bst.map.jumpTo({center: [5.776, 52.097], zoom: 16})")
+    _settle(page)
+    page.screenshot(path=str(artifacts / "otterlo-landcover.png"))
+    page.check("input[name=view][value=confidence]")
+    _settle(page)
+    assert "BGT" in page.locator("#legend").inner_text()
+    page.screenshot(path=str(artifacts / "otterlo-confidence.png"))
+    page.check("input[name=view][value=score]")
+    page.select_option("#area", "GM0758")
+    page.wait_for_function("window.bst.ready === true", timeout=60_000)
+    assert page.locator("#legend li").count() == 7
 
 
 def test_language_switch(page: Page) -> None:

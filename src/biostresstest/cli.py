@@ -79,13 +79,24 @@ def gemeenten(search: str) -> None:
 
 
 @main.command()
-@click.option("--gemeente", required=True, help="CBS gemeente code, e.g. GM0758 (Breda).")
+@click.option("--gemeente", default=None, help="CBS gemeente code, e.g. GM0758 (Breda).")
+@click.option(
+    "--area",
+    default=None,
+    help="A study area: a name (otterlo) or xmin,ymin,xmax,ymax in RD New, computed at 1 m.",
+)
 @friendly_errors
-def run(gemeente: str) -> None:
-    """Fetch the sources, compute the indicators and publish them for one gemeente."""
-    from biostresstest.pipeline.run import STEPS, run_gemeente
+def run(gemeente: str | None, area: str | None) -> None:
+    """Fetch the sources, compute the indicators and publish them for a gemeente or an area."""
+    from biostresstest.core.errors import InvalidInput
+    from biostresstest.model.study_area import parse_area
+    from biostresstest.pipeline import run as gemeente_run
+    from biostresstest.pipeline import run_area
 
-    with tqdm(total=len(STEPS), unit="step", file=sys.stderr, ncols=80) as bar:
+    if (gemeente is None) == (area is None):
+        raise InvalidInput("give either --gemeente or --area", hint="for example --gemeente GM0758")
+    steps = gemeente_run.STEPS if gemeente else run_area.STEPS
+    with tqdm(total=len(steps), unit="step", file=sys.stderr, ncols=80) as bar:
         seen: list[str] = []
 
         def progress(step: str) -> None:
@@ -94,10 +105,14 @@ def run(gemeente: str) -> None:
             seen.append(step)
             bar.set_description(step)
 
-        summary = run_gemeente(gemeente, get_settings(), progress=progress)
+        if gemeente is not None:
+            summary = gemeente_run.run_gemeente(gemeente, get_settings(), progress=progress)
+        else:
+            study = parse_area(str(area))
+            summary = run_area.run_area(study, get_settings(), progress=progress)
         bar.update(1)
-    steps = summary.manifest["steps"]
-    cached = [name for name, entry in steps.items() if entry["cached"]]
+    steps_done = summary.manifest["steps"]
+    cached = [name for name, entry in steps_done.items() if entry["cached"]]
     click.echo(
         f"{summary.name} ({summary.gemeente}): "
         + ("published" if summary.published else "already up to date")

@@ -24,6 +24,8 @@ class AreaLevel(StrEnum):
     GEMEENTE = "gemeente"
     WIJK = "wijk"
     BUURT = "buurt"
+    GEBIED = "gebied"
+    """A study area that is no administrative unit (a named square or a bounding box)."""
 
 
 _CODE_PATTERNS = {
@@ -90,3 +92,14 @@ def dissolve_wijken(buurten: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         crs=buurten.crs,
     )
     return wijken.sort_values("code").reset_index(drop=True)
+
+
+_STUDY_KEY = re.compile(r"^[a-z][a-z0-9-]{1,80}$")
+
+
+def normalise_area_key(text: str) -> str:
+    """The store key of a gemeente (``GM0758``) or of a study area (``otterlo``)."""
+    stripped = text.strip()
+    if _STUDY_KEY.match(stripped) and not stripped.startswith("gm"):
+        return stripped
+    return normalise_gemeente_code(stripped)

@@ -35,7 +35,12 @@ from biostresstest.core.errors import NotLoaded, StoreError
 from biostresstest.model.areas import AreaLevel
 from biostresstest.model.store import RasterLayer, RunResult
 
-TILE_ZOOMS = {AreaLevel.GEMEENTE: (5, 13), AreaLevel.WIJK: (8, 14), AreaLevel.BUURT: (9, 15)}
+TILE_ZOOMS = {
+    AreaLevel.GEMEENTE: (5, 13),
+    AreaLevel.WIJK: (8, 14),
+    AreaLevel.BUURT: (9, 15),
+    AreaLevel.GEBIED: (5, 15),
+}
 """Zoom range of the pre-built vector tiles per level; MapLibre overzooms beyond the maximum."""
 
 
@@ -73,9 +78,15 @@ class EmbeddedStore:
             _write_pmtiles(frame, folder / "tiles" / f"{level.value}.pmtiles", level)
         for layer in result.rasters:
             write_cog(layer, folder / "rasters" / f"{layer.name}.tif")
-        (folder / "manifest.json").write_text(
-            json.dumps(result.manifest, indent=2, ensure_ascii=False, default=str), "utf-8"
-        )
+        for name, frame in result.features.items():
+            pyogrio.write_dataframe(
+                frame.to_crs(RD_NEW), folder / "features.gpkg", layer=name, driver="GPKG"
+            )
+        documents = {"manifest": result.manifest, **result.documents}
+        for name, document in documents.items():
+            (folder / f"{name}.json").write_text(
+                json.dumps(document, indent=2, ensure_ascii=False, default=str), "utf-8"
+            )
 
     def _switch(self, gemeente: str, target: Path) -> None:
         link = self.root / gemeente
@@ -132,10 +143,32 @@ class EmbeddedStore:
 
     def manifest(self, gemeente: str) -> dict[str, Any]:
         """The run manifest of the published results."""
-        data: dict[str, Any] = json.loads(
-            (self._run_dir(gemeente) / "manifest.json").read_text("utf-8")
-        )
+        data: dict[str, Any] = self.document(gemeente, "manifest")
         return data
+
+    def document(self, gemeente: str, name: str) -> Any:
+        """A JSON document of a published run."""
+        path = self._run_dir(gemeente) / f"{name}.json"
+        if not path.exists():
+            raise NotLoaded(f"{gemeente} has no {name!r} in the store")
+        return json.loads(path.read_text("utf-8"))
+
+    def feature_layers(self, gemeente: str) -> list[str]:
+        """Names of the feature layers of a published run."""
+        path = self._run_dir(gemeente) / "features.gpkg"
+        return [str(row[0]) for row in pyogrio.list_layers(path)] if path.exists() else []
+
+    def features(
+        self, gemeente: str, layer: str, bbox: tuple[float, float, float, float] | None = None
+    ) -> gpd.GeoDataFrame:
+        """One feature layer, in EPSG:28992."""
+        if layer not in self.feature_layers(gemeente):
+            raise NotLoaded(
+                f"{gemeente} has no feature layer {layer!r}",
+                hint=f"its layers: {', '.join(self.feature_layers(gemeente)) or 'none'}",
+            )
+        gpkg = self._run_dir(gemeente) / "features.gpkg"
+        return pyogrio.read_dataframe(gpkg, layer=layer, bbox=bbox)
 
     def vector_tile(self, gemeente: str, level: AreaLevel, z: int, x: int, y: int) -> bytes | None:
         """A gzip-compressed Mapbox vector tile of the area units, or None if empty."""

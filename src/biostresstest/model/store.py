@@ -33,9 +33,14 @@ class RunResult:
     """Everything one run publishes for one gemeente."""
 
     gemeente: str
+    """The store key: a gemeente code (GM0758) or a study-area key (otterlo)."""
     areas: dict[AreaLevel, gpd.GeoDataFrame]
     rasters: list[RasterLayer]
     manifest: dict[str, Any] = field(default_factory=dict)
+    features: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    """Feature layers of their own (verges, forests, water, erf, trees), in EPSG:28992."""
+    documents: dict[str, Any] = field(default_factory=dict)
+    """Small JSON documents (land-cover areas per area unit …)."""
 
 
 class Store(Protocol):
@@ -60,3 +65,14 @@ class Store(Protocol):
 
     def vector_tile(self, gemeente: str, level: AreaLevel, z: int, x: int, y: int) -> bytes | None:
         """A Mapbox vector tile (gzip-compressed) of the area units, or None if empty."""
+
+    def feature_layers(self, gemeente: str) -> list[str]:
+        """Names of the feature layers of a published run."""
+
+    def features(
+        self, gemeente: str, layer: str, bbox: tuple[float, float, float, float] | None = None
+    ) -> gpd.GeoDataFrame:
+        """One feature layer, in EPSG:28992."""
+
+    def document(self, gemeente: str, name: str) -> Any:
+        """A JSON document of a published run."""

@@ -67,6 +67,23 @@ class StepCache:
         self.log.record(name, key, False, time.perf_counter() - started)
         return result
 
+    def arrays_and_frames(
+        self,
+        name: str,
+        key: str,
+        compute: Callable[[], tuple[dict[str, np.ndarray], dict[str, gpd.GeoDataFrame]]],
+    ) -> tuple[dict[str, np.ndarray], dict[str, gpd.GeoDataFrame]]:
+        """A step with both kinds of output: reused only when both are in the cache."""
+        done = (self.root / f"{name}-{key}.npz").exists() and (
+            self.root / f"{name}-{key}.gpkg"
+        ).exists()
+        if not done:
+            arrays, frames = compute()
+            self.arrays(name, key, lambda: arrays)
+            self.frames(name, key, lambda: frames)
+            return arrays, frames
+        return self.arrays(name, key, dict), self.frames(name, key, dict)
+
     def frames(
         self, name: str, key: str, compute: Callable[[], dict[str, gpd.GeoDataFrame]]
     ) -> dict[str, gpd.GeoDataFrame]:

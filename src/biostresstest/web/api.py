@@ -14,9 +14,16 @@ from shapely.geometry import Point
 from biostresstest.analysis.scoring import SCORE_CLASSES, SCORE_VERSION
 from biostresstest.core.crs import WGS84
 from biostresstest.core.errors import NotLoaded
-from biostresstest.model.areas import AreaLevel, normalise_gemeente_code, parse_level
+from biostresstest.model.areas import (
+    AreaLevel,
+    level_of_code,
+    normalise_area_key,
+    parse_level,
+)
+from biostresstest.model.confidence import Confidence
+from biostresstest.model.landcover import load_classes
 from biostresstest.model.store import Store
-from biostresstest.pipeline.run import INDICATOR_LAYERS
+from biostresstest.pipeline.common import INDICATOR_LAYERS
 from biostresstest.sources.registry import SOURCES
 from biostresstest.web.deps import get_store, to_rd
 
@@ -48,6 +55,24 @@ def legend() -> dict[str, Any]:
     }
 
 
+@router.get("/classes")
+def classes() -> list[dict[str, Any]]:
+    """The harmonised land-cover classes (key, code, names, colour, group, flags)."""
+    return [
+        {
+            "key": c.key,
+            "code": c.code,
+            "name_nl": c.name_nl,
+            "name_en": c.name_en,
+            "colour": c.colour,
+            "group": c.group,
+            "green": c.green,
+            "paved": c.paved,
+        }
+        for c in load_classes()
+    ]
+
+
 @router.get("/sources")
 def sources() -> list[dict[str, str]]:
     """The declarative specs of all sources."""
@@ -56,15 +81,19 @@ def sources() -> list[dict[str, str]]:
 
 @router.get("/gemeenten")
 def gemeenten(store: StoreDep) -> list[dict[str, Any]]:
-    """The gemeenten with published results, with bounds and the sources used."""
+    """The gemeenten and study areas with published results, with bounds and sources."""
     answer = []
     for code in store.gemeenten():
-        unit = store.areas(code, AreaLevel.GEMEENTE)
+        kind = AreaLevel.GEMEENTE if code.startswith("GM") else AreaLevel.GEBIED
+        unit = store.areas(code, kind)
         manifest = store.manifest(code)
         row = unit.iloc[0]
         answer.append(
             {
                 "code": code,
+                "kind": kind.value,
+                "cell_size": manifest.get("grid", {}).get("cell_size"),
+                "feature_layers": store.feature_layers(code),
                 "name": row["name"],
                 "score": _clean(row["score"]),
                 "score_class": int(row["score_class"]),
@@ -79,18 +108,94 @@ def gemeenten(store: StoreDep) -> list[dict[str, Any]]:
 @router.get("/areas")
 def areas(
     store: StoreDep,
-    gemeente: Annotated[str, Query(description="CBS gemeente code, e.g. GM0758")],
-    level: Annotated[str, Query(description="gemeente, wijk or buurt")] = "buurt",
+    gemeente: Annotated[str, Query(description="gemeente code (GM0758) or study area (otterlo)")],
+    level: Annotated[str, Query(description="gemeente, wijk, buurt or gebied")] = "buurt",
 ) -> Response:
     """Area units with their indicator values as a GeoJSON FeatureCollection (WGS84)."""
-    code = normalise_gemeente_code(gemeente)
+    code = normalise_area_key(gemeente)
     area_level = parse_level(level)
     frame = store.areas(code, area_level).to_crs(WGS84)
+    return _feature_collection(frame, AREA_PROPERTIES, id_column="code")
+
+
+@router.get("/landcover")
+def landcover(
+    store: StoreDep,
+    area: Annotated[str, Query(description="otterlo, GM0758, a wijk or a buurt code")],
+) -> dict[str, Any]:
+    """Area (m²) of each land-cover class in an area, and the share of each confidence level."""
+    key, code = _store_key(area)
+    document = store.document(key, "landcover")
+    if code not in document["classes"]:
+        raise NotLoaded(f"no land cover for {code} in the results of {key}")
+    table = load_classes()
+    areas = document["classes"][code]
+    total = sum(areas.values()) or 1.0
+    classes = [
+        {
+            "key": class_key,
+            "code": table.by_key(class_key).code,
+            "name_nl": table.by_key(class_key).name_nl,
+            "name_en": table.by_key(class_key).name_en,
+            "colour": table.by_key(class_key).colour,
+            "m2": round(m2, 1),
+            "share": round(m2 / total, 6),
+        }
+        for class_key, m2 in sorted(areas.items(), key=lambda item: -item[1])
+    ]
+    levels = document["confidence"][code]
+    level_total = sum(levels.values()) or 1.0
+    confidence = [
+        {
+            "level": int(Confidence[name]),
+            "key": name.lower(),
+            "label_nl": Confidence[name].label_nl,
+            "label_en": Confidence[name].label_en,
+            "m2": round(m2, 1),
+            "share": round(m2 / level_total, 6),
+        }
+        for name, m2 in sorted(levels.items(), key=lambda item: -Confidence[item[0]])
+    ]
+    return {
+        "area": code,
+        "store": key,
+        "method": document.get("method"),
+        "total_m2": round(total, 1),
+        "classes": classes,
+        "confidence": confidence,
+    }
+
+
+@router.get("/features")
+def features(
+    store: StoreDep,
+    area: Annotated[str, Query(description="a loaded study area or gemeente, e.g. otterlo")],
+    layer: Annotated[str, Query(description="bermen, bos, water, erf, hagen or bomen")],
+) -> Response:
+    """A feature layer of its own (verges, forests, water, erf, hedges, trees) as GeoJSON."""
+    key = normalise_area_key(area)
+    frame = store.features(key, layer).to_crs(WGS84)
+    columns = [c for c in frame.columns if c != "geometry"]
+    return _feature_collection(frame, columns, id_column="lokaal_id")
+
+
+def _store_key(area: str) -> tuple[str, str]:
+    """(store key, area code) of a study area, gemeente, wijk or buurt code."""
+    text = area.strip()
+    if text[:2].upper() in ("WK", "BU"):
+        code = text.upper()
+        level_of_code(code)
+        return f"GM{code[2:6]}", code
+    key = normalise_area_key(text)
+    return key, key
+
+
+def _feature_collection(frame: Any, columns: list[str], id_column: str) -> Response:
     features = [
         {
             "type": "Feature",
-            "id": row["code"],
-            "properties": {k: _clean(row[k]) for k in AREA_PROPERTIES},
+            "id": _clean(row[id_column]) if id_column in row else None,
+            "properties": {k: _clean(row[k]) for k in columns if k in row},
             "geometry": row.geometry.__geo_interface__,
         }
         for _, row in frame.iterrows()
@@ -106,33 +211,40 @@ def cell(
     y: Annotated[float, Query(description="y (RD) or latitude")],
     crs: Annotated[str, Query(description="EPSG:28992 (default) or EPSG:4326")] = "EPSG:28992",
 ) -> dict[str, Any]:
-    """The values of the grid cell at a point, its buurt, and the sources they come from."""
+    """The values of the grid cell at a point, its area unit, and the sources they come from."""
     rx, ry = to_rd(x, y, crs)
-    for code in store.gemeenten():
-        buurt = store.areas(code, AreaLevel.BUURT, bbox=(rx, ry, rx, ry))
-        buurt = buurt[buurt.contains(Point(rx, ry))]
-        if buurt.empty:
+    for key in store.gemeenten():
+        level = AreaLevel.BUURT if key.startswith("GM") else AreaLevel.GEBIED
+        units = store.areas(key, level, bbox=(rx, ry, rx, ry))
+        units = units[units.contains(Point(rx, ry))]
+        if units.empty:
             continue
         values: dict[str, Any] = {}
-        for name in (*INDICATOR_LAYERS, "score_class"):
-            with rasterio.open(store.raster_path(code, name)) as src:
+        for name in (*INDICATOR_LAYERS, "score_class", "landcover", "confidence"):
+            with rasterio.open(store.raster_path(key, name)) as src:
                 values[name] = _clean(next(src.sample([(rx, ry)]))[0])
-        row = buurt.iloc[0]
+        row = units.iloc[0]
+        unit = {"code": row["code"], "name": row["name"], "score_class": int(row["score_class"])}
+        land_cover = load_classes().by_code(values["landcover"]) if values["landcover"] else None
         return {
             "x": round(rx, 2),
             "y": round(ry, 2),
-            "gemeente": code,
-            "buurt": {
-                "code": row["code"],
-                "name": row["name"],
-                "score_class": int(row["score_class"]),
-            },
+            "gemeente": key,
+            "area": {**unit, "level": level.value},
+            "buurt": unit if level is AreaLevel.BUURT else None,
             "cell": values,
-            "sources": store.manifest(code).get("inputs", []),
+            "landcover": None
+            if land_cover is None
+            else {
+                "key": land_cover.key,
+                "name_nl": land_cover.name_nl,
+                "name_en": land_cover.name_en,
+            },
+            "sources": store.manifest(key).get("inputs", []),
         }
     raise NotLoaded(
         f"no published results at x={rx:.0f}, y={ry:.0f} (RD)",
-        hint="pick a point inside a loaded gemeente (see /api/gemeenten)",
+        hint="pick a point inside a loaded gemeente or study area (see /api/gemeenten)",
     )
 
 

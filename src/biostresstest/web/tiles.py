@@ -1,4 +1,4 @@
-"""Map tiles from the store: vector tiles of area units, raster tiles of cell layers."""
+"""Map tiles from the store: vector tiles of area units, raster tiles of class layers."""
 
 from __future__ import annotations
 
@@ -7,73 +7,74 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
-from rio_tiler.errors import TileOutsideBounds
-from rio_tiler.io import Reader
 
 from biostresstest.analysis.scoring import SCORE_CLASSES
 from biostresstest.core.errors import InvalidInput
-from biostresstest.model.areas import normalise_gemeente_code, parse_level
+from biostresstest.model.areas import normalise_area_key, parse_level
+from biostresstest.model.confidence import Confidence
+from biostresstest.model.landcover import load_classes
 from biostresstest.model.store import Store
 from biostresstest.web.deps import get_store
+from biostresstest.web.rendering import render_class_tile
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 StoreDep = Annotated[Store, Depends(get_store)]
 Zoom = Annotated[int, Path(ge=0, le=22)]
 TileIndex = Annotated[int, Path(ge=0)]
 
-CELL_LAYERS = {"score_class"}
-"""Cell layers served as raster tiles."""
-_CLASS_COLOURMAP = {
-    c.value: (int(c.colour[1:3], 16), int(c.colour[3:5], 16), int(c.colour[5:7], 16), 255)
-    for c in SCORE_CLASSES
+CONFIDENCE_COLOURS = {
+    Confidence.EU_RASTER: "#fdae61",
+    Confidence.NATIONAL_RASTER: "#fee08b",
+    Confidence.NATIONAL_VECTOR: "#66bd63",
+    Confidence.MUNICIPAL: "#1a9850",
 }
+
+
+def cell_layer_colours() -> dict[str, dict[int, str]]:
+    """The class layers served as raster tiles, with the colour of every class value."""
+    return {
+        "score_class": {c.value: c.colour for c in SCORE_CLASSES},
+        "landcover": {c.code: c.colour for c in load_classes()},
+        "confidence": {int(level): colour for level, colour in CONFIDENCE_COLOURS.items()},
+    }
+
+
 _CACHE = {"Cache-Control": "public, max-age=3600"}
 
 
-@router.get("/{gemeente}/{level}/{z}/{x}/{y}.mvt")
+@router.get("/{area}/{level}/{z}/{x}/{y}.mvt")
 def vector_tile(
-    store: StoreDep, gemeente: str, level: str, z: Zoom, x: TileIndex, y: TileIndex
+    store: StoreDep, area: str, level: str, z: Zoom, x: TileIndex, y: TileIndex
 ) -> Response:
     """A Mapbox vector tile of the area units of one level (one layer named after the level)."""
     _check_tile(z, x, y)
-    data = store.vector_tile(normalise_gemeente_code(gemeente), parse_level(level), z, x, y)
+    data = store.vector_tile(normalise_area_key(area), parse_level(level), z, x, y)
     if not data:
         return Response(status_code=204, headers=_CACHE)
     headers = {**_CACHE, "Content-Encoding": "gzip"}
     return Response(data, media_type="application/vnd.mapbox-vector-tile", headers=headers)
 
 
-@router.get("/{gemeente}/cells/{layer}/{z}/{x}/{y}.png")
+@router.get("/{area}/cells/{layer}/{z}/{x}/{y}.png")
 def raster_tile(
-    store: StoreDep, gemeente: str, layer: str, z: Zoom, x: TileIndex, y: TileIndex
+    store: StoreDep, area: str, layer: str, z: Zoom, x: TileIndex, y: TileIndex
 ) -> Response:
-    """A PNG tile of a cell layer, coloured with the 7 classes."""
+    """A PNG tile of a class layer (stress-test class, land cover or confidence)."""
     _check_tile(z, x, y)
-    if layer not in CELL_LAYERS:
-        raise InvalidInput(
-            f"no raster tiles for layer {layer!r}", hint=f"use {sorted(CELL_LAYERS)}"
-        )
-    path = str(store.raster_path(normalise_gemeente_code(gemeente), layer))
-    png = _render(path, z, x, y)
+    colours = cell_layer_colours()
+    if layer not in colours:
+        raise InvalidInput(f"no raster tiles for layer {layer!r}", hint=f"use {sorted(colours)}")
+    path = str(store.raster_path(normalise_area_key(area), layer))
+    png = _render(path, layer, z, x, y)
     if png is None:
         return Response(status_code=204, headers=_CACHE)
     return Response(png, media_type="image/png", headers=_CACHE)
 
 
-@lru_cache(maxsize=4096)
-def _render(path: str, z: int, x: int, y: int) -> bytes | None:
+@lru_cache(maxsize=8192)
+def _render(path: str, layer: str, z: int, x: int, y: int) -> bytes | None:
     # Keyed on the run folder's path: a new run gets a new path, so entries never go stale.
-    with Reader(path) as cog:
-        try:
-            image = cog.tile(
-                x, y, z, indexes=1, resampling_method="nearest", reproject_method="nearest"
-            )
-        except TileOutsideBounds:
-            return None
-    if not image.mask.any():
-        return None
-    png: bytes = image.render(img_format="PNG", colormap=_CLASS_COLOURMAP)
-    return png
+    return render_class_tile(path, z, x, y, cell_layer_colours()[layer])
 
 
 def _check_tile(z: int, x: int, y: int) -> None:

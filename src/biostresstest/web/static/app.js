@@ -1,40 +1,54 @@
-// The map page: gemeente → wijk → buurt → 10 m cell, coloured by the 7 stress-test classes.
+// The map page: gemeente → wijk → buurt → cell, or a study area; stress test, land cover, confidence.
 import * as maplibregl from "maplibre-gl";
 
 const TEXT = {
   nl: {
     title: "Biodiversiteitstresstest", legend: "Stresstestklasse", layers: "Lagen",
     legendNote: "Vaste klassegrenzen, gelijk voor elke gemeente.",
-    cells: "Cellen van 10 m (vanaf zoom 14)", sources: "Bronnen",
+    cells: "Cellen tonen (vanaf zoom 14)", sources: "Bronnen",
     clickHint: "Klik op de kaart voor de waarden van een buurt of cel.",
     green: "Aandeel groen", n2k: "Aandeel Natura 2000", score: "Score", cls: "Klasse",
-    nodata: "Zonder groenkaartwaarde", cell: "Cel 10 × 10 m", inhabitants: "Inwoners",
+    nodata: "Zonder groenkaartwaarde", cell: "Cel", inhabitants: "Inwoners",
     noData: "Hier zijn geen resultaten.", map: "Kaart", switchTo: "Switch to English", other: "EN",
     empty: "Nog geen gemeente geladen: draai eerst `biostresstest run --gemeente GM0758`.",
+    area: "Gebied", view: "Kaartlaag", viewScore: "Stresstest", viewLandcover: "Bodembedekking",
+    viewConfidence: "Betrouwbaarheid", legendLandcover: "Bodembedekking (ha in dit gebied)",
+    legendConfidence: "Betrouwbaarheid van de bodembedekking", landcover: "Bodembedekking",
   },
   en: {
     title: "Biodiversity stress test", legend: "Stress-test class", layers: "Layers",
     legendNote: "Fixed class bounds, the same for every municipality.",
-    cells: "10 m cells (from zoom 14)", sources: "Sources",
+    cells: "Show cells (from zoom 14)", sources: "Sources",
     clickHint: "Click the map for the values of a neighbourhood or cell.",
     green: "Green share", n2k: "Natura 2000 share", score: "Score", cls: "Class",
-    nodata: "Without green-map value", cell: "Cell 10 × 10 m", inhabitants: "Inhabitants",
+    nodata: "Without green-map value", cell: "Cell", inhabitants: "Inhabitants",
     noData: "No results here.", map: "Map", switchTo: "Naar het Nederlands", other: "NL",
     empty: "No municipality loaded yet: run `biostresstest run --gemeente GM0758` first.",
+    area: "Area", view: "Map layer", viewScore: "Stress test", viewLandcover: "Land cover",
+    viewConfidence: "Confidence", legendLandcover: "Land cover (ha in this area)",
+    legendConfidence: "Confidence of the land cover", landcover: "Land cover",
   },
 };
-const LEVELS = [
-  { id: "gemeente", minzoom: 0, maxzoom: 10 },
-  { id: "wijk", minzoom: 10, maxzoom: 12 },
-  { id: "buurt", minzoom: 12, maxzoom: 24 },
-];
+const LEVELS = {
+  gemeente: [
+    { id: "gemeente", minzoom: 0, maxzoom: 10 },
+    { id: "wijk", minzoom: 10, maxzoom: 12 },
+    { id: "buurt", minzoom: 12, maxzoom: 24 },
+  ],
+  gebied: [{ id: "gebied", minzoom: 0, maxzoom: 24 }],
+};
+const CONFIDENCE_COLOURS = { 1: "#fdae61", 2: "#fee08b", 3: "#66bd63", 4: "#1a9850" };
 
 let lang = localStorage.getItem("bst-lang") || "nl";
 let legend = null;
 let sourcesLine = "";
+let current = null;   // the loaded area shown
+let view = "score";   // score | landcover | confidence
+let landcoverInfo = null;
 const t = (key) => TEXT[lang][key] || key;
 const pct = (v) => (v === null || v === undefined ? "–" : `${(100 * v).toFixed(1)} %`);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const ha = (m2) => `${(m2 / 10000).toLocaleString(lang, { maximumFractionDigits: 2 })} ha`;
 
 async function getJSON(url) {
   const answer = await fetch(url);
@@ -49,6 +63,43 @@ function classColourExpression() {
   return expr;
 }
 
+function swatch(colour, text) {
+  return `<span class="swatch" style="background:${colour}">${text ?? ""}</span>`;
+}
+
+function renderLegend() {
+  const title = document.getElementById("legend-title");
+  const note = document.querySelector("[data-i18n=legendNote]");
+  const list = document.getElementById("legend");
+  list.innerHTML = "";
+  note.hidden = view !== "score";
+  if (view === "score") {
+    title.textContent = t("legend");
+    for (const c of legend.classes) {
+      const item = document.createElement("li");
+      item.dataset.class = c.value;
+      const light = c.value === 4 || c.value === 5;
+      item.innerHTML = `<span class="swatch" style="background:${c.colour};color:${light ? "#000" : "#fff"}">${c.value}</span>` +
+        `<span>${esc(lang === "nl" ? c.label_nl : c.label_en)}</span>`;
+      list.appendChild(item);
+    }
+  } else if (view === "landcover" && landcoverInfo) {
+    title.textContent = t("legendLandcover");
+    for (const c of landcoverInfo.classes) {
+      const item = document.createElement("li");
+      item.innerHTML = `${swatch(c.colour)}<span>${esc(lang === "nl" ? c.name_nl : c.name_en)}: ${ha(c.m2)}</span>`;
+      list.appendChild(item);
+    }
+  } else if (view === "confidence" && landcoverInfo) {
+    title.textContent = t("legendConfidence");
+    for (const c of landcoverInfo.confidence) {
+      const item = document.createElement("li");
+      item.innerHTML = `${swatch(CONFIDENCE_COLOURS[c.level] || "#ffffff")}<span>${esc(lang === "nl" ? c.label_nl : c.label_en)}: ${pct(c.share)}</span>`;
+      list.appendChild(item);
+    }
+  }
+}
+
 function renderTexts() {
   document.documentElement.lang = lang;
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
@@ -56,16 +107,7 @@ function renderTexts() {
   button.textContent = t("other");
   button.setAttribute("aria-label", t("switchTo"));
   document.getElementById("map").setAttribute("aria-label", t("map"));
-  const list = document.getElementById("legend");
-  list.innerHTML = "";
-  for (const c of legend.classes) {
-    const item = document.createElement("li");
-    item.dataset.class = c.value;
-    const light = c.value === 4 || c.value === 5;
-    item.innerHTML = `<span class="swatch" style="background:${c.colour};color:${light ? "#000" : "#fff"}">${c.value}</span>` +
-      `<span>${esc(lang === "nl" ? c.label_nl : c.label_en)}</span>`;
-    list.appendChild(item);
-  }
+  renderLegend();
 }
 
 function renderSources(inputs) {
@@ -90,8 +132,8 @@ function areaTable(p) {
       <tr><th>${t("score")}</th><td>${p.score === null ? "–" : Number(p.score).toFixed(3)}</td></tr>
       <tr><th>${t("green")}</th><td>${pct(p.green_share)}</td></tr>
       <tr><th>${t("n2k")}</th><td>${pct(p.natura2000_share)}</td></tr>
-      <tr><th>${t("nodata")}</th><td>${pct(p.groenkaart_nodata_share)}</td></tr>
-      <tr><th>${t("inhabitants")}</th><td>${p.inwoners ?? "–"}</td></tr>
+      ${p.groenkaart_nodata_share === undefined ? "" : `<tr><th>${t("nodata")}</th><td>${pct(p.groenkaart_nodata_share)}</td></tr>`}
+      ${p.inwoners === undefined ? "" : `<tr><th>${t("inhabitants")}</th><td>${p.inwoners ?? "–"}</td></tr>`}
     </table>${sourceNote()}`;
 }
 
@@ -99,96 +141,154 @@ async function cellTable(lngLat) {
   try {
     const a = await getJSON(`/api/cell?x=${lngLat.lng}&y=${lngLat.lat}&crs=EPSG:4326`);
     const v = a.cell;
-    return `<strong>${t("cell")}</strong> <small>RD ${a.x.toFixed(0)}, ${a.y.toFixed(0)} · ${esc(a.buurt.name)}</small>
+    const size = current.cell_size ? `${current.cell_size} × ${current.cell_size} m` : "";
+    const lc = a.landcover ? (lang === "nl" ? a.landcover.name_nl : a.landcover.name_en) : "–";
+    return `<strong>${t("cell")} ${size}</strong> <small>RD ${a.x.toFixed(0)}, ${a.y.toFixed(0)} · ${esc(a.area.name)}</small>
       <table>
         <tr><th>${t("cls")}</th><td>${esc(v.score_class)}</td></tr>
         <tr><th>${t("score")}</th><td>${v.score === null ? "–" : Number(v.score).toFixed(3)}</td></tr>
         <tr><th>${t("green")}</th><td>${pct(v.green_share)}</td></tr>
         <tr><th>${t("n2k")}</th><td>${pct(v.natura2000_share)}</td></tr>
+        <tr><th>${t("landcover")}</th><td>${esc(lc)}</td></tr>
       </table>${sourceNote()}`;
   } catch {
     return t("noData");
   }
 }
 
-function addLayers(map, code) {
-  for (const level of LEVELS) {
+function levelsOf(area) {
+  return LEVELS[area.kind] || LEVELS.gemeente;
+}
+
+function removeAreaLayers(map) {
+  for (const layer of map.getStyle().layers) {
+    if (layer.id !== "bg" && layer.id !== "basemap") map.removeLayer(layer.id);
+  }
+  for (const id of Object.keys(map.getStyle().sources)) {
+    if (id !== "basemap") map.removeSource(id);
+  }
+}
+
+function addAreaLayers(map, area) {
+  const levels = levelsOf(area);
+  for (const level of levels) {
     map.addSource(level.id, {
       type: "vector",
-      tiles: [`${location.origin}/tiles/${code}/${level.id}/{z}/{x}/{y}.mvt`],
-      minzoom: level.id === "gemeente" ? 5 : 8,
+      tiles: [`${location.origin}/tiles/${area.code}/${level.id}/{z}/{x}/{y}.mvt`],
+      minzoom: level.id === "gemeente" || level.id === "gebied" ? 5 : 8,
       maxzoom: level.id === "gemeente" ? 13 : level.id === "wijk" ? 14 : 15,
-      attribution: "CBS / Kadaster (CC BY 4.0)",
+      attribution: area.kind === "gemeente" ? "CBS / Kadaster (CC BY 4.0)" : "BGT (CC0)",
     });
   }
-  map.addSource("cells", {
-    type: "raster",
-    tiles: [`${location.origin}/tiles/${code}/cells/score_class/{z}/{x}/{y}.png`],
-    tileSize: 256, minzoom: 12, maxzoom: 19,
-    attribution: "RIVM Groenkaart; Natura 2000: RVO/LNV",
-  });
-  for (const level of LEVELS) {
+  for (const layer of ["score_class", "landcover", "confidence"]) {
+    map.addSource(`cells-${layer}`, {
+      type: "raster",
+      tiles: [`${location.origin}/tiles/${area.code}/cells/${layer}/{z}/{x}/{y}.png`],
+      tileSize: 256, minzoom: 8, maxzoom: area.cell_size && area.cell_size < 5 ? 21 : 19,
+    });
+  }
+  for (const level of levels) {
     map.addLayer({
       id: `${level.id}-fill`, type: "fill", source: level.id, "source-layer": level.id,
-      minzoom: level.minzoom, maxzoom: level.maxzoom,
+      minzoom: level.minzoom, maxzoom: level.id === "gebied" ? 14 : level.maxzoom,
+      layout: { visibility: view === "score" ? "visible" : "none" },
       paint: { "fill-color": classColourExpression(), "fill-opacity": 0.75 },
     });
   }
-  map.addLayer({ id: "cells", type: "raster", source: "cells", minzoom: 14, paint: { "raster-opacity": 0.85 } });
-  for (const level of LEVELS) {
+  map.addLayer({ id: "cells", type: "raster", source: "cells-score_class", minzoom: 14,
+    layout: { visibility: view === "score" && document.getElementById("show-cells").checked ? "visible" : "none" },
+    paint: { "raster-opacity": 0.85 } });
+  for (const layer of ["landcover", "confidence"]) {
+    map.addLayer({ id: `cells-${layer}`, type: "raster", source: `cells-${layer}`,
+      layout: { visibility: view === layer ? "visible" : "none" }, paint: { "raster-opacity": 0.9 } });
+  }
+  for (const level of levels) {
     map.addLayer({
       id: `${level.id}-line`, type: "line", source: level.id, "source-layer": level.id,
-      minzoom: level.id === "gemeente" ? 0 : level.minzoom,
-      paint: { "line-color": "#222", "line-width": level.id === "gemeente" ? 2.5 : 1 },
+      minzoom: level.id === "gemeente" || level.id === "gebied" ? 0 : level.minzoom,
+      paint: { "line-color": "#222", "line-width": level.id === "gemeente" || level.id === "gebied" ? 2.5 : 1 },
     });
   }
 }
 
+function applyView(map) {
+  for (const level of levelsOf(current)) {
+    map.setLayoutProperty(`${level.id}-fill`, "visibility", view === "score" ? "visible" : "none");
+  }
+  const cells = view === "score" && document.getElementById("show-cells").checked;
+  map.setLayoutProperty("cells", "visibility", cells ? "visible" : "none");
+  for (const layer of ["landcover", "confidence"]) {
+    map.setLayoutProperty(`cells-${layer}`, "visibility", view === layer ? "visible" : "none");
+  }
+  renderLegend();
+}
+
+async function showArea(map, area, fit) {
+  current = area;
+  window.bst.ready = false;
+  document.getElementById("gemeente-name").textContent = `${area.name} (${area.code})`;
+  renderSources(area.inputs);
+  landcoverInfo = await getJSON(`/api/landcover?area=${encodeURIComponent(area.code)}`).catch(() => null);
+  removeAreaLayers(map);
+  addAreaLayers(map, area);
+  renderLegend();
+  if (fit) map.fitBounds(area.bounds_wgs84, { padding: 20, duration: 0 });
+  map.once("idle", () => { window.bst.ready = true; });
+}
+
 async function main() {
-  const [config, gemeenten] = await Promise.all([getJSON("/api/config"), getJSON("/api/gemeenten")]);
+  const [config, areas] = await Promise.all([getJSON("/api/config"), getJSON("/api/gemeenten")]);
   legend = await getJSON("/api/legend");
   renderTexts();
-  document.getElementById("lang").addEventListener("click", () => {
-    lang = lang === "nl" ? "en" : "nl";
-    localStorage.setItem("bst-lang", lang);
-    renderTexts();
-  });
   const style = { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#eef0ee" } }] };
   if (config.basemap_url) {
     style.sources.basemap = { type: "raster", tiles: [config.basemap_url], tileSize: 256, attribution: "Kadaster BRT-Achtergrondkaart (CC BY 4.0)" };
     style.layers.push({ id: "basemap", type: "raster", source: "basemap" });
   }
-  const first = gemeenten[0];
+  const first = areas.find((a) => a.kind === "gemeente") || areas[0];
   const map = new maplibregl.Map({
     container: "map", style, bounds: first ? first.bounds_wgs84 : [3.3, 50.7, 7.3, 53.6],
-    fitBoundsOptions: { padding: 20 }, maxZoom: 19,
+    fitBoundsOptions: { padding: 20 }, maxZoom: 21,
   });
   map.addControl(new maplibregl.NavigationControl(), "top-left");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
   window.bst = { map, ready: false };
-  if (!first) {
-    document.getElementById("info").textContent = t("empty");
+  const select = document.getElementById("area");
+  for (const area of areas) {
+    const option = document.createElement("option");
+    option.value = area.code;
+    option.textContent = `${area.name} (${area.code})`;
+    select.appendChild(option);
   }
-  map.on("load", () => {
-    if (first) {
-      document.getElementById("gemeente-name").textContent = `${first.name} (${first.code})`;
-      renderSources(first.inputs);
-      addLayers(map, first.code);
-    }
-    map.once("idle", () => { window.bst.ready = true; });
+  if (first) select.value = first.code;
+  if (!first) document.getElementById("info").textContent = t("empty");
+
+  document.getElementById("lang").addEventListener("click", () => {
+    lang = lang === "nl" ? "en" : "nl";
+    localStorage.setItem("bst-lang", lang);
+    renderTexts();
   });
-  document.getElementById("show-cells").addEventListener("change", (e) => {
-    map.setLayoutProperty("cells", "visibility", e.target.checked ? "visible" : "none");
+  select.addEventListener("change", () => showArea(map, areas.find((a) => a.code === select.value), true));
+  for (const radio of document.querySelectorAll("input[name=view]")) {
+    radio.addEventListener("change", () => { view = radio.value; applyView(map); });
+  }
+  document.getElementById("show-cells").addEventListener("change", () => applyView(map));
+  map.on("load", () => {
+    if (first) showArea(map, first, false);
+    else map.once("idle", () => { window.bst.ready = true; });
   });
   const popup = new maplibregl.Popup({ maxWidth: "300px" });
   map.on("click", async (e) => {
+    if (!current) return;
     const info = document.getElementById("info");
     let html;
-    if (map.getZoom() >= 14 && document.getElementById("show-cells").checked) {
+    const cellsShown = view !== "score" || document.getElementById("show-cells").checked;
+    if (map.getZoom() >= 14 && cellsShown) {
       html = await cellTable(e.lngLat);
     } else {
-      const hit = map.queryRenderedFeatures(e.point, { layers: LEVELS.map((l) => `${l.id}-fill`) })[0];
-      html = hit ? areaTable(hit.properties) : t("noData");
+      const layers = levelsOf(current).map((l) => `${l.id}-fill`);
+      const hit = map.queryRenderedFeatures(e.point, { layers })[0];
+      html = hit ? areaTable(hit.properties) : await cellTable(e.lngLat);
     }
     info.innerHTML = html;
     popup.setLngLat(e.lngLat).setHTML(html).addTo(map);

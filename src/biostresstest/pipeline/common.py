@@ -1,0 +1,213 @@
+"""Steps and records shared by every kind of run (gemeente, study area)."""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import rasterio
+import shapely
+from rasterio.features import rasterize
+
+from biostresstest import __version__
+from biostresstest.analysis.aggregate import area_means
+from biostresstest.analysis.coverage import coverage_share
+from biostresstest.analysis.scoring import (
+    CLASS_BOUNDS,
+    NO_CLASS,
+    SCORE_VERSION,
+    WEIGHTS,
+    score_class,
+    stress_score,
+)
+from biostresstest.core.errors import NotLoaded
+from biostresstest.core.settings import Settings
+from biostresstest.model.grid import AnalysisGrid
+from biostresstest.model.store import RasterLayer, RunResult, Store
+from biostresstest.pipeline.steps import StepCache, StepLog, step_key
+from biostresstest.sources import natura2000
+from biostresstest.sources.base import FetchedFile
+
+ProgressCallback = Callable[[str], None]
+"""Called with a step's name when that step starts."""
+
+INDICATOR_LAYERS = ("green_share", "natura2000_share", "score")
+"""Cell layers every run publishes (besides ``score_class``, ``landcover``, ``confidence``)."""
+
+RASTER_DESCRIPTIONS = {
+    "green_share": "share of green 0..1",
+    "groenkaart_nodata_share": "share of the cell without a Groenkaart value 0..1",
+    "natura2000_share": "share of the cell inside a Natura 2000 site 0..1",
+    "score": f"stress-test score {SCORE_VERSION} 0..1",
+}
+
+
+@dataclass
+class RunContext:
+    """The shared state of one run: settings, step cache, log and progress."""
+
+    settings: Settings
+    store: Store
+    progress: ProgressCallback
+    log: StepLog = field(default_factory=StepLog)
+
+    @property
+    def cache(self) -> StepCache:
+        """The cache of finished steps."""
+        return StepCache(self.settings.data_dir / "steps", self.log)
+
+    def fetched(self, started: float) -> None:
+        """Record the time the fetch step took."""
+        self.log.record("fetch", "", False, time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run did."""
+
+    gemeente: str
+    """The store key: a gemeente code or a study-area key."""
+    name: str
+    published: bool
+    """False when the published results were already up to date."""
+    manifest: dict[str, Any]
+
+
+def natura2000_step(ctx: RunContext, file: FetchedFile, grid: AnalysisGrid) -> dict[str, Any]:
+    """The share of every cell inside a Natura 2000 site (cached)."""
+    key = step_key("natura2000", grid=grid_part(grid), natura2000=file.sha256)
+
+    def compute() -> dict[str, np.ndarray]:
+        sites = natura2000.read_sites(file, bbox=grid.bounds)
+        return {"natura2000_share": coverage_share(sites.geometry, grid)}
+
+    return {"key": key, **ctx.cache.arrays("natura2000", key, compute)}
+
+
+def score_step(
+    ctx: RunContext,
+    green: np.ndarray,
+    n2k: np.ndarray,
+    outline: gpd.GeoDataFrame,
+    grid: AnalysisGrid,
+    depends: str,
+) -> dict[str, Any]:
+    """Score and class per cell inside ``outline`` (cached)."""
+    key = step_key("score", depends=depends, weights=WEIGHTS, v=SCORE_VERSION)
+
+    def compute() -> dict[str, np.ndarray]:
+        inside = rasterize(
+            outline.geometry, out_shape=grid.shape, transform=grid.transform, all_touched=True
+        ).astype(bool)
+        score = stress_score(green, n2k)
+        score[~inside] = np.nan
+        return {"score": score, "score_class": score_class(score)}
+
+    return {"key": key, **ctx.cache.arrays("score", key, compute)}
+
+
+def aggregate_step(
+    ctx: RunContext,
+    areas: dict[str, gpd.GeoDataFrame],
+    layers: dict[str, np.ndarray],
+    grid: AnalysisGrid,
+    depends: str,
+) -> tuple[str, dict[str, gpd.GeoDataFrame]]:
+    """Area-weighted means of the cell layers per area unit of every level (cached)."""
+    key = step_key("aggregate", depends=depends, layers=sorted(layers))
+
+    def compute() -> dict[str, gpd.GeoDataFrame]:
+        result = {}
+        for level, frame in areas.items():
+            means = area_means(frame, layers, grid)
+            means["score_class"] = score_class(means["score"].to_numpy())
+            result[level] = means
+        return result
+
+    return key, ctx.cache.frames("aggregate", key, compute)
+
+
+def raster_layers(
+    layers: dict[str, np.ndarray],
+    classes: dict[str, np.ndarray],
+    grid: AnalysisGrid,
+) -> list[RasterLayer]:
+    """The cell layers to publish: float layers plus uint8 class layers (0 = none)."""
+    rasters = [
+        RasterLayer(name, array, grid, float("nan"), RASTER_DESCRIPTIONS[name])
+        for name, array in layers.items()
+    ]
+    described = {
+        "score_class": "stress-test class 1..7 (0 = none)",
+        "landcover": "land-cover class code (model/data/landcover.toml; 0 = none)",
+        "confidence": "confidence level of the land cover 0..4 (model/confidence.py)",
+    }
+    rasters += [
+        RasterLayer(name, array, grid, NO_CLASS, described[name]) for name, array in classes.items()
+    ]
+    return rasters
+
+
+def publish_step(ctx: RunContext, result: RunResult, name: str) -> RunSummary:
+    """Publish unless the store already holds a run with the same key."""
+    try:
+        published_key = str(ctx.store.manifest(result.gemeente).get("key"))
+    except NotLoaded:
+        published_key = None
+    if published_key == result.manifest["key"]:
+        return RunSummary(result.gemeente, name, False, result.manifest)
+    ctx.store.publish(result)
+    return RunSummary(result.gemeente, name, True, result.manifest)
+
+
+def grid_part(grid: AnalysisGrid) -> dict[str, Any]:
+    """The grid as a step-key ingredient."""
+    return {"bounds": grid.bounds, "cell": grid.cell_size}
+
+
+def manifest(
+    key_name: str,
+    files: dict[str, FetchedFile],
+    grid: AnalysisGrid,
+    log: StepLog,
+    final_key: str,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The run manifest: inputs with checksums, parameters, grid, steps and versions."""
+    return {
+        "gemeente": key_name,
+        "key": final_key,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "score_version": SCORE_VERSION,
+        "parameters": {
+            "weights": WEIGHTS,
+            "class_bounds": [round(b, 6) for b in CLASS_BOUNDS],
+            **(extra or {}),
+        },
+        "grid": {
+            "crs": grid.crs,
+            "cell_size": grid.cell_size,
+            "bounds": grid.bounds,
+            "width": grid.width,
+            "height": grid.height,
+        },
+        "inputs": [f.provenance().as_dict() for f in files.values()],
+        "steps": log.entries,
+        "versions": {
+            "biostresstest": __version__,
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "rasterio": rasterio.__version__,
+            "gdal": rasterio.__gdal_version__,
+            "geopandas": gpd.__version__,
+            "pyogrio": pyogrio.__version__,
+            "shapely": shapely.__version__,
+        },
+    }

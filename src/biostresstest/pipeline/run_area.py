@@ -1,0 +1,199 @@
+"""``run --area``: a study area (a named square or a bounding box) from the BGT, at 1 m.
+
+Steps: fetch → land cover (BGT read, classified, burnt onto the grid, with confidence) → green
+share from the classes → Natura 2000 share → score → aggregation → publish, with the verges,
+forests, water, erf, hedges and trees as feature layers of their own.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+from shapely.geometry import box
+
+from biostresstest.analysis.landcover import (
+    LandCoverLayer,
+    class_areas,
+    merge_land_cover,
+    rasterize_land_cover,
+    share_of,
+)
+from biostresstest.core.crs import RD_NEW
+from biostresstest.core.errors import CorruptInput
+from biostresstest.core.settings import Settings
+from biostresstest.model.areas import AreaLevel
+from biostresstest.model.confidence import Confidence
+from biostresstest.model.embedded import EmbeddedStore
+from biostresstest.model.grid import AnalysisGrid
+from biostresstest.model.landcover import load_classes
+from biostresstest.model.store import RunResult, Store
+from biostresstest.model.study_area import StudyArea
+from biostresstest.pipeline.common import (
+    ProgressCallback,
+    RunContext,
+    RunSummary,
+    aggregate_step,
+    grid_part,
+    manifest,
+    natura2000_step,
+    publish_step,
+    raster_layers,
+    score_step,
+)
+from biostresstest.pipeline.steps import step_key
+from biostresstest.sources import bgt, natura2000
+from biostresstest.sources.base import FetchedFile, fetch
+
+STEPS = ("fetch", "landcover", "green", "natura2000", "score", "aggregate", "publish")
+"""The steps of a study-area run, in order."""
+
+FEATURE_LAYERS = {
+    "bermen": ("berm",),
+    "bos": ("loofbos", "naaldbos", "gemengd_bos"),
+    "water": ("water_stilstaand", "water_stromend", "sloot", "oever"),
+    "erf": ("erf",),
+}
+"""Land-cover classes kept as feature layers of their own (the mission names them)."""
+
+
+def run_area(
+    area: StudyArea,
+    settings: Settings,
+    store: Store | None = None,
+    progress: ProgressCallback | None = None,
+) -> RunSummary:
+    """Compute and publish the stress test of a study area from the BGT."""
+    ctx = RunContext(
+        settings,
+        store or EmbeddedStore(settings.data_dir / "store"),
+        progress or (lambda _step: None),
+    )
+    ctx.progress("fetch")
+    started = time.perf_counter()
+    files = {"bgt": fetch(bgt.SPEC, settings), "natura2000": fetch(natura2000.SPEC, settings)}
+    ctx.fetched(started)
+    grid = AnalysisGrid.covering(area.bounds, area.cell_size)
+    outline = gpd.GeoDataFrame(
+        {
+            "code": [area.key],
+            "name": [area.name],
+            "level": [AreaLevel.GEBIED.value],
+            "parent_code": [area.gemeente],
+            "jaar": [int(bgt.SPEC.date[:4])],
+        },
+        geometry=[box(*area.bounds)],
+        crs=RD_NEW,
+    )
+
+    ctx.progress("landcover")
+    lc_key = step_key("landcover", grid=grid_part(grid), bgt=files["bgt"].sha256)
+    land_cover, features = ctx.cache.arrays_and_frames(
+        "landcover", lc_key, lambda: _land_cover(files["bgt"], grid)
+    )
+
+    ctx.progress("green")
+    table = load_classes()
+    green = share_of(land_cover["landcover"], [c.code for c in table if c.green])
+
+    ctx.progress("natura2000")
+    n2k = natura2000_step(ctx, files["natura2000"], grid)
+
+    ctx.progress("score")
+    scored = score_step(
+        ctx, green, n2k["natura2000_share"], outline, grid, depends=f"{lc_key}-{n2k['key']}"
+    )
+    layers = {
+        "green_share": green,
+        "natura2000_share": n2k["natura2000_share"],
+        "score": scored["score"],
+    }
+
+    ctx.progress("aggregate")
+    agg_key, aggregated = aggregate_step(
+        ctx, {AreaLevel.GEBIED.value: outline}, layers, grid, depends=scored["key"]
+    )
+
+    ctx.progress("publish")
+    final_key = step_key("publish", area=area.key, aggregate=agg_key, landcover=lc_key)
+    result = RunResult(
+        gemeente=area.key,
+        areas={AreaLevel.GEBIED: aggregated[AreaLevel.GEBIED.value]},
+        rasters=raster_layers(
+            layers,
+            {
+                "score_class": scored["score_class"],
+                "landcover": land_cover["landcover"],
+                "confidence": land_cover["confidence"],
+            },
+            grid,
+        ),
+        manifest=manifest(area.key, files, grid, ctx.log, final_key, {"area": area.__dict__}),
+        features=features,
+        documents={
+            "landcover": _landcover_document(
+                area.key, land_cover["landcover"], land_cover["confidence"], grid
+            )
+        },
+    )
+    return publish_step(ctx, result, area.name)
+
+
+def _land_cover(
+    file: FetchedFile, grid: AnalysisGrid
+) -> tuple[dict[str, np.ndarray], dict[str, gpd.GeoDataFrame]]:
+    """Classes and confidence on the grid, and the feature layers, from the BGT."""
+    read = bgt.read_land_cover(file)
+    table = load_classes()
+    frame = box(*grid.bounds)
+    polygons = read.polygons[read.polygons.intersects(frame)].copy()
+    if polygons.empty:
+        raise CorruptInput(
+            f"source 'bgt', file {file.path} has no objects in {grid.bounds}",
+            hint="the BGT copy covers another area; pick an area inside it",
+        )
+    polygons["code"] = [table.by_key(key).code for key in polygons["class_key"]]
+    lines = read.lines[read.lines.intersects(frame)].copy()
+    lines["code"] = [table.by_key(key).code for key in lines["class_key"]]
+    classes = rasterize_land_cover(polygons, grid, lines)
+    layer = LandCoverLayer(classes, Confidence.NATIONAL_VECTOR)
+    merged, confidence = merge_land_cover([layer])
+    columns = [
+        "layer",
+        "lokaal_id",
+        "bronhouder",
+        "class_key",
+        "fysiek",
+        "functie",
+        "type",
+        "plus",
+        "geometry",
+    ]
+    features = {
+        name: polygons.loc[polygons["class_key"].isin(keys), columns].reset_index(drop=True)
+        for name, keys in FEATURE_LAYERS.items()
+    }
+    features["hagen"] = lines[columns].reset_index(drop=True)
+    features["bomen"] = read.trees[read.trees.intersects(frame)].reset_index(drop=True)
+    return {"landcover": merged, "confidence": confidence}, features
+
+
+def _landcover_document(
+    key: str, classes: np.ndarray, confidence: np.ndarray, grid: AnalysisGrid
+) -> dict[str, Any]:
+    table = load_classes()
+    areas = class_areas(classes, grid.cell_area)
+    levels = class_areas(confidence, grid.cell_area)
+    empty = float((confidence == 0).sum()) * grid.cell_area
+    return {
+        "classes": {key: {table.by_code(code).key: m2 for code, m2 in areas.items()}},
+        "confidence": {
+            key: {
+                **{Confidence(level).name: m2 for level, m2 in levels.items()},
+                Confidence.NONE.name: empty,
+            }
+        },
+        "method": "bgt",
+    }
