@@ -495,3 +495,18 @@ def test_read_collection_without_header_reprojects_lonlat() -> None:
 def test_crs_uri_forms() -> None:
     assert crs_uri(28992) == crs_uri("EPSG:28992") == RD
     assert crs_uri("CRS84") == CRS84 == crs_uri(CRS84)
+
+
+def test_a_source_fetched_through_the_ogc_api(server: str, tmp_path: Path) -> None:
+    """fetch() of an ``ogcapi-features`` source pages through the real server into GeoJSON."""
+    import dataclasses
+
+    from biostresstest.core.settings import Settings
+    from biostresstest.sources import natura2000
+    from biostresstest.sources.base import fetch
+
+    spec = dataclasses.replace(natura2000.SPEC, url=server, collection="pts")
+    fetched = fetch(spec, Settings(data_dir=tmp_path, mirror=None, offline=False))
+    body = json.loads(fetched.path.read_text("utf-8"))
+    assert body["type"] == "FeatureCollection" and len(body["features"]) == N_FEATURES
+    assert fetched.retrieved_from == f"{server}/collections/pts/items"

@@ -159,3 +159,23 @@ def test_bad_download_leaves_the_store_as_it_was(
         run_area(NAMED_AREAS["otterlo"], bad)
     assert (settings.data_dir / "store" / "otterlo").resolve() == before
     assert store.areas("otterlo", AreaLevel.GEBIED)["score_class"].between(1, 7).all()
+
+
+def test_coarser_cells_keep_area_true_class_fractions(
+    otterlo: tuple[Settings, RunSummary], mirror: Path, tmp_path: Path
+) -> None:
+    from biostresstest.model.study_area import parse_area
+
+    fine_settings, _ = otterlo
+    fine = EmbeddedStore(fine_settings.data_dir / "store").areas("otterlo", AreaLevel.GEBIED)
+    settings = Settings(data_dir=tmp_path / "data", mirror=mirror, offline=True)
+    run_area(parse_area("otterlo", cell_size=10), settings)
+    store = EmbeddedStore(settings.data_dir / "store")
+    coarse = store.areas("otterlo", AreaLevel.GEBIED)
+    assert coarse.iloc[0]["green_share"] == pytest.approx(fine.iloc[0]["green_share"], abs=1e-4)
+    with rasterio.open(store.raster_path("otterlo", "green_share")) as src:
+        assert src.res == (10.0, 10.0)
+        shares = src.read(1)
+    assert 0 < np.nanmin(shares[shares > 0]) < 1  # mixed cells keep their fractions
+    document = store.document("otterlo", "landcover")
+    assert document["classes"]["otterlo"]["erf"] == pytest.approx(986_500, rel=0.005)

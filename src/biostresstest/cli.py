@@ -85,8 +85,14 @@ def gemeenten(search: str) -> None:
     default=None,
     help="A study area: a name (otterlo) or xmin,ymin,xmax,ymax in RD New, computed at 1 m.",
 )
+@click.option(
+    "--cell-size",
+    type=float,
+    default=None,
+    help="Cell size in whole metres for --area (default 1; the BGT is burnt at 1 m).",
+)
 @friendly_errors
-def run(gemeente: str | None, area: str | None) -> None:
+def run(gemeente: str | None, area: str | None, cell_size: float | None) -> None:
     """Fetch the sources, compute the indicators and publish them for a gemeente or an area."""
     from biostresstest.core.errors import InvalidInput
     from biostresstest.model.study_area import parse_area
@@ -108,7 +114,7 @@ def run(gemeente: str | None, area: str | None) -> None:
         if gemeente is not None:
             summary = gemeente_run.run_gemeente(gemeente, get_settings(), progress=progress)
         else:
-            study = parse_area(str(area))
+            study = parse_area(str(area), cell_size)
             summary = run_area.run_area(study, get_settings(), progress=progress)
         bar.update(1)
     steps_done = summary.manifest["steps"]

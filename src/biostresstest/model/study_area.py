@@ -7,7 +7,7 @@ computed at 1 m. A study area is stored and served under its key, like a gemeent
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from biostresstest.core.errors import InvalidInput
 
@@ -43,11 +43,20 @@ NAMED_AREAS = {
 }
 
 
-def parse_area(text: str, cell_size: float = 1.0) -> StudyArea:
-    """A named area (``otterlo``) or a bounding box ``xmin,ymin,xmax,ymax`` in RD New."""
+def parse_area(text: str, cell_size: float | None = None) -> StudyArea:
+    """A named area (``otterlo``) or a bounding box ``xmin,ymin,xmax,ymax`` in RD New.
+
+    ``cell_size`` (whole metres, 1–100) overrides the area's own; the land cover is always
+    burnt at 1 m and aggregated area-true to coarser cells.
+    """
+    if cell_size is not None and not (1 <= cell_size <= 100 and float(cell_size).is_integer()):
+        raise InvalidInput(
+            f"cell size {cell_size} m is not supported", hint="use whole metres from 1 to 100"
+        )
     key = text.strip().lower()
     if key in NAMED_AREAS:
-        return NAMED_AREAS[key]
+        named = NAMED_AREAS[key]
+        return replace(named, cell_size=cell_size) if cell_size else named
     match = _BBOX.match(text)
     if not match:
         raise InvalidInput(
@@ -66,6 +75,7 @@ def parse_area(text: str, cell_size: float = 1.0) -> StudyArea:
     if (xmax - xmin) * (ymax - ymin) / 1e6 > MAX_BBOX_KM2:
         raise InvalidInput(f"bounding box {text!r} is larger than {MAX_BBOX_KM2:.0f} km²")
     name = f"{xmin:.0f},{ymin:.0f},{xmax:.0f},{ymax:.0f}"
+    cell_size = cell_size or 1.0
     return StudyArea(
         f"bbox-{name.replace(',', '-')}", name, "", (xmin, ymin, xmax, ymax), cell_size
     )

@@ -16,7 +16,7 @@ from shapely.geometry import box
 
 from biostresstest.analysis.landcover import (
     LandCoverLayer,
-    class_areas,
+    class_fractions,
     merge_land_cover,
     rasterize_land_cover,
     share_of,
@@ -57,6 +57,8 @@ FEATURE_LAYERS = {
     "erf": ("erf",),
 }
 """Land-cover classes kept as feature layers of their own (the mission names them)."""
+FINE_CELL = 1.0
+"""Metres: the BGT is always burnt at this resolution."""
 
 
 def run_area(
@@ -73,7 +75,13 @@ def run_area(
     )
     ctx.progress("fetch")
     started = time.perf_counter()
-    files = {"bgt": fetch(bgt.SPEC, settings), "natura2000": fetch(natura2000.SPEC, settings)}
+    bgt_file = fetch(
+        bgt.SPEC,
+        settings,
+        bounds=",".join(f"{v:.0f}" for v in area.bounds),
+        featuretypes=",".join(bgt.LAND_COVER_LAYERS),
+    )
+    files = {"bgt": bgt_file, "natura2000": fetch(natura2000.SPEC, settings)}
     ctx.fetched(started)
     grid = AnalysisGrid.covering(area.bounds, area.cell_size)
     outline = gpd.GeoDataFrame(
@@ -95,8 +103,7 @@ def run_area(
     )
 
     ctx.progress("green")
-    table = load_classes()
-    green = share_of(land_cover["landcover"], [c.code for c in table if c.green])
+    green = land_cover["green_share"]
 
     ctx.progress("natura2000")
     n2k = natura2000_step(ctx, files["natura2000"], grid)
@@ -134,7 +141,7 @@ def run_area(
         features=features,
         documents={
             "landcover": _landcover_document(
-                area.key, land_cover["landcover"], land_cover["confidence"], grid
+                area.key, land_cover["class_m2"], land_cover["confidence_m2"]
             )
         },
     )
@@ -144,7 +151,11 @@ def run_area(
 def _land_cover(
     file: FetchedFile, grid: AnalysisGrid
 ) -> tuple[dict[str, np.ndarray], dict[str, gpd.GeoDataFrame]]:
-    """Classes and confidence on the grid, and the feature layers, from the BGT."""
+    """Land cover on the grid from the BGT, and the feature layers.
+
+    The BGT is always burnt at 1 m; a coarser analysis grid gets area-true class fractions of
+    those 1 m cells: its green share is the green part of each cell, its class the largest.
+    """
     read = bgt.read_land_cover(file)
     table = load_classes()
     frame = box(*grid.bounds)
@@ -157,9 +168,12 @@ def _land_cover(
     polygons["code"] = [table.by_key(key).code for key in polygons["class_key"]]
     lines = read.lines[read.lines.intersects(frame)].copy()
     lines["code"] = [table.by_key(key).code for key in lines["class_key"]]
-    classes = rasterize_land_cover(polygons, grid, lines)
-    layer = LandCoverLayer(classes, Confidence.NATIONAL_VECTOR)
-    merged, confidence = merge_land_cover([layer])
+    fine = AnalysisGrid.covering(grid.bounds, FINE_CELL)
+    layer = LandCoverLayer(rasterize_land_cover(polygons, fine, lines), Confidence.NATIONAL_VECTOR)
+    classes, confidence = merge_land_cover([layer])
+    arrays = _on_analysis_grid(classes, confidence, round(grid.cell_size / FINE_CELL))
+    arrays["class_m2"] = np.bincount(classes.ravel(), minlength=256) * fine.cell_area
+    arrays["confidence_m2"] = np.bincount(confidence.ravel(), minlength=256) * fine.cell_area
     columns = [
         "layer",
         "lokaal_id",
@@ -177,23 +191,53 @@ def _land_cover(
     }
     features["hagen"] = lines[columns].reset_index(drop=True)
     features["bomen"] = read.trees[read.trees.intersects(frame)].reset_index(drop=True)
-    return {"landcover": merged, "confidence": confidence}, features
+    return arrays, features
+
+
+def _on_analysis_grid(
+    classes: np.ndarray, confidence: np.ndarray, factor: int
+) -> dict[str, np.ndarray]:
+    """Class, confidence and green share per analysis cell from the 1 m cells."""
+    green_codes = [c.code for c in load_classes() if c.green]
+    if factor == 1:
+        return {
+            "landcover": classes,
+            "confidence": confidence,
+            "green_share": share_of(classes, green_codes),
+        }
+    codes = sorted(int(c) for c in np.unique(classes) if c)
+    fractions = class_fractions(classes, factor, codes)
+    covered = fractions.sum(axis=0)
+    green = fractions[[i for i, c in enumerate(codes) if c in green_codes]].sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        green_share = np.where(covered > 0, green / covered, np.nan).astype("float32")
+    dominant = np.asarray(codes, dtype="uint8")[fractions.argmax(axis=0)]
+    level = class_fractions(confidence, factor, [int(Confidence.NATIONAL_VECTOR)])[0]
+    return {
+        "landcover": np.where(covered > 0, dominant, 0).astype("uint8"),
+        "confidence": np.where(level > 0, int(Confidence.NATIONAL_VECTOR), 0).astype("uint8"),
+        "green_share": green_share,
+    }
 
 
 def _landcover_document(
-    key: str, classes: np.ndarray, confidence: np.ndarray, grid: AnalysisGrid
+    key: str, class_m2: np.ndarray, confidence_m2: np.ndarray
 ) -> dict[str, Any]:
     table = load_classes()
-    areas = class_areas(classes, grid.cell_area)
-    levels = class_areas(confidence, grid.cell_area)
-    empty = float((confidence == 0).sum()) * grid.cell_area
     return {
-        "classes": {key: {table.by_code(code).key: m2 for code, m2 in areas.items()}},
-        "confidence": {
+        "classes": {
             key: {
-                **{Confidence(level).name: m2 for level, m2 in levels.items()},
-                Confidence.NONE.name: empty,
+                table.by_code(code).key: float(m2)
+                for code, m2 in enumerate(class_m2)
+                if m2 and code
             }
         },
-        "method": "bgt",
+        "confidence": {
+            key: {
+                Confidence(level).name: float(m2)
+                for level, m2 in enumerate(confidence_m2)
+                if m2 and level <= max(Confidence)
+            }
+        },
+        "method": "bgt (1 m)",
     }

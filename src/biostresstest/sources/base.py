@@ -56,11 +56,21 @@ class SourceSpec:
     """Files that travel with the main file (a Shapefile's .shx, .dbf, .prj …)."""
     mirror_gemeenten: tuple[str, ...] = field(default=())
     """For a mirror copy cut to some gemeenten: their codes (empty: the copy is complete)."""
+    protocol: str = "http-get"
+    """How the online copy is fetched: ``http-get`` (one GET of ``url``),
+    ``ogcapi-features`` (all items of ``collection`` at the OGC API ``url``, paged and checked
+    for truncation) or ``pdok-bgt-download`` (the asynchronous PDOK BGT download API)."""
+    collection: str = ""
+    """The OGC API collection, for ``ogcapi-features``."""
 
     def as_row(self) -> dict[str, str]:
         """The spec as a flat table row."""
         row = {k: str(v) for k, v in asdict(self).items()}
         row.pop("companion_suffixes")
+        row.pop("protocol")
+        if self.collection:
+            row["url"] = f"{self.url}/collections/{self.collection}/items"
+        row.pop("collection")
         row["mirror_gemeenten"] = ", ".join(self.mirror_gemeenten)
         return row
 
@@ -101,6 +111,10 @@ def fetch(spec: SourceSpec, settings: Settings, **params: str) -> FetchedFile:
         name = Path(spec.mirror_path).name
     else:
         origin = spec.url.format(**params)
+        if spec.collection:
+            origin = f"{origin}/collections/{spec.collection}/items"
+        if spec.protocol == "pdok-bgt-download":  # the request body, not the URL, names the area
+            origin = f"{origin}#{json.dumps(params, sort_keys=True)}"
         name = spec.online_name
     cache_dir = settings.raw_dir / spec.id / hashlib.sha1(origin.encode()).hexdigest()[:12]
     target = cache_dir / name
@@ -112,6 +126,10 @@ def fetch(spec: SourceSpec, settings: Settings, **params: str) -> FetchedFile:
     cache_dir.mkdir(parents=True, exist_ok=True)
     if settings.mirror is not None:
         _copy_from_mirror(spec, Path(origin), cache_dir)
+    elif spec.protocol == "pdok-bgt-download":
+        _download_bgt(spec, target, settings, params)
+    elif spec.protocol == "ogcapi-features":
+        _download_ogcapi(spec, target, settings)
     else:
         _download(spec, origin, target, settings)
     digest = sha256_of(target)
@@ -162,6 +180,54 @@ def _download(spec: SourceSpec, url: str, target: Path, settings: Settings) -> s
         ) from exc
     tmp.replace(target)
     return url
+
+
+def _download_ogcapi(spec: SourceSpec, target: Path, settings: Settings) -> None:
+    """All items of the collection into one GeoJSON file (CRS84, as RFC 7946 wants)."""
+    from biostresstest.sources.ogcapi import OGCFeaturesClient
+
+    where = f"{spec.url}/collections/{spec.collection}/items"
+    if settings.offline:
+        raise SourceUnavailable(
+            f"source {spec.id!r} ({spec.title}) is not cached and BIOSTRESSTEST_OFFLINE is set; "
+            f"its address is {where}",
+            hint="set BIOSTRESSTEST_MIRROR to a folder with local copies of the sources",
+        )
+    try:
+        with OGCFeaturesClient.from_settings(spec.url, settings) as client:
+            features = list(client.items(spec.collection))
+    except SourceUnavailable as exc:
+        raise SourceUnavailable(
+            f"could not fetch source {spec.id!r} ({spec.title}) from {where}: {exc.message}",
+            hint="set BIOSTRESSTEST_MIRROR to a folder with local copies of the sources "
+            "(laid out like shared/data), or connect to the internet",
+        ) from exc
+    part = target.with_name(target.name + ".part")
+    part.write_text(json.dumps({"type": "FeatureCollection", "features": features}), "utf-8")
+    part.replace(target)
+
+
+def _download_bgt(
+    spec: SourceSpec, target: Path, settings: Settings, params: dict[str, str]
+) -> None:
+    from biostresstest.sources.pdok_download import download_bgt
+
+    if settings.offline:
+        raise SourceUnavailable(
+            f"source {spec.id!r} ({spec.title}) is not cached and BIOSTRESSTEST_OFFLINE is set; "
+            f"its address is {spec.url}",
+            hint="set BIOSTRESSTEST_MIRROR to a folder with local copies of the sources",
+        )
+    if "bounds" not in params or "featuretypes" not in params:
+        raise SourceUnavailable(f"source {spec.id!r} needs bounds and feature types to download")
+    xmin, ymin, xmax, ymax = (float(v) for v in params["bounds"].split(","))
+    download_bgt(
+        spec.url,
+        tuple(params["featuretypes"].split(",")),
+        (xmin, ymin, xmax, ymax),
+        target,
+        timeout=settings.http_timeout,
+    )
 
 
 def sha256_of(path: Path) -> str:

@@ -44,6 +44,7 @@ SPEC = SourceSpec(
     resolution="1:500–1:5,000 (object level)",
     date="2020-07-28",
     mirror_gemeenten=("GM0228",),
+    protocol="pdok-bgt-download",
 )
 
 LAND_COVER_LAYERS = (

@@ -18,8 +18,9 @@ SPEC = SourceSpec(
     level=Level.NL,
     licence="CC BY 4.0",
     theme="area units",
-    url="https://api.pdok.nl/cbs/wijken-en-buurten-2023/ogc/v1/collections/gemeenten/items"
-    "?f=json&limit=1000",
+    url="https://api.pdok.nl/cbs/wijken-en-buurten-2023/ogc/v1",
+    collection="gemeenten",
+    protocol="ogcapi-features",
     mirror_path="nl-cbs-gemeenten-2023/gemeenten_2023_wgs84.geojson",
     online_name="gemeenten_2023.geojson",
     format="GeoJSON",
