@@ -131,6 +131,7 @@ def environment() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
+        "loadavg_1_5_15": [round(v, 2) for v in os.getloadavg()],
     }
 
 

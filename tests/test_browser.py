@@ -125,6 +125,14 @@ def test_land_cover_and_confidence_of_otterlo(page: Page, artifacts: Path) -> No
     assert any("ha" in item for item in items)
     page.evaluate("window.bst.map.jumpTo({center: [5.776, 52.097], zoom: 16})")
     _settle(page)
+    page.check("#feature-layers input[value=bermen]")
+    page.check("#feature-layers input[value=bomen]")
+    _settle(page)
+    shown = page.evaluate(
+        "window.bst.map.queryRenderedFeatures({layers: ['features-bermen', 'features-bomen']})"
+        ".length"
+    )
+    assert shown > 10
     page.screenshot(path=str(artifacts / "otterlo-landcover.png"))
     page.check("input[name=view][value=confidence]")
     _settle(page)

@@ -14,6 +14,8 @@ const TEXT = {
     area: "Gebied", view: "Kaartlaag", viewScore: "Stresstest", viewLandcover: "Bodembedekking",
     viewConfidence: "Betrouwbaarheid", legendLandcover: "Bodembedekking (ha in dit gebied)",
     legendConfidence: "Betrouwbaarheid van de bodembedekking", landcover: "Bodembedekking",
+    features: "Eigen lagen", bermen: "Bermen", bos: "Bos", water: "Water", erf: "Erven",
+    hagen: "Hagen", bomen: "Bomen",
   },
   en: {
     title: "Biodiversity stress test", legend: "Stress-test class", layers: "Layers",
@@ -27,6 +29,8 @@ const TEXT = {
     area: "Area", view: "Map layer", viewScore: "Stress test", viewLandcover: "Land cover",
     viewConfidence: "Confidence", legendLandcover: "Land cover (ha in this area)",
     legendConfidence: "Confidence of the land cover", landcover: "Land cover",
+    features: "Layers of their own", bermen: "Road verges", bos: "Forest", water: "Water",
+    erf: "Yards and gardens", hagen: "Hedges", bomen: "Trees",
   },
 };
 const LEVELS = {
@@ -38,6 +42,14 @@ const LEVELS = {
   gebied: [{ id: "gebied", minzoom: 0, maxzoom: 24 }],
 };
 const CONFIDENCE_COLOURS = { 1: "#fdae61", 2: "#fee08b", 3: "#66bd63", 4: "#1a9850" };
+const FEATURE_STYLES = {
+  bermen: { type: "line", paint: { "line-color": "#e6007e", "line-width": 2 } },
+  bos: { type: "line", paint: { "line-color": "#004d1a", "line-width": 2 } },
+  water: { type: "line", paint: { "line-color": "#0057b8", "line-width": 2 } },
+  erf: { type: "line", paint: { "line-color": "#8a5a00", "line-width": 1.5 } },
+  hagen: { type: "line", paint: { "line-color": "#2d7d00", "line-width": 3 } },
+  bomen: { type: "circle", paint: { "circle-color": "#1b5e20", "circle-radius": 3, "circle-stroke-color": "#fff", "circle-stroke-width": 1 } },
+};
 
 let lang = localStorage.getItem("bst-lang") || "nl";
 let legend = null;
@@ -211,6 +223,33 @@ function addAreaLayers(map, area) {
   }
 }
 
+function renderFeatureToggles(map, area) {
+  const box = document.getElementById("feature-layers");
+  box.innerHTML = "";
+  box.hidden = !(area.feature_layers && area.feature_layers.length);
+  if (box.hidden) return;
+  const legendEl = document.createElement("legend");
+  legendEl.dataset.i18n = "features";
+  legendEl.textContent = t("features");
+  box.appendChild(legendEl);
+  for (const name of area.feature_layers) {
+    const label = document.createElement("label");
+    label.innerHTML = `<input type="checkbox" value="${esc(name)}"> <span data-i18n="${esc(name)}">${esc(t(name))}</span>`;
+    label.querySelector("input").addEventListener("change", (e) => toggleFeatures(map, area, name, e.target.checked));
+    box.appendChild(label);
+  }
+}
+
+function toggleFeatures(map, area, name, on) {
+  const id = `features-${name}`;
+  if (!map.getSource(id)) {
+    if (!on) return;
+    map.addSource(id, { type: "geojson", data: `/api/features?area=${encodeURIComponent(area.code)}&layer=${encodeURIComponent(name)}` });
+    map.addLayer({ id, source: id, ...FEATURE_STYLES[name] });
+  }
+  map.setLayoutProperty(id, "visibility", on ? "visible" : "none");
+}
+
 function applyView(map) {
   for (const level of levelsOf(current)) {
     map.setLayoutProperty(`${level.id}-fill`, "visibility", view === "score" ? "visible" : "none");
@@ -223,6 +262,8 @@ function applyView(map) {
   renderLegend();
 }
 
+const popup = new maplibregl.Popup({ maxWidth: "300px" });
+
 async function showArea(map, area, fit) {
   current = area;
   window.bst.ready = false;
@@ -231,6 +272,9 @@ async function showArea(map, area, fit) {
   landcoverInfo = await getJSON(`/api/landcover?area=${encodeURIComponent(area.code)}`).catch(() => null);
   removeAreaLayers(map);
   addAreaLayers(map, area);
+  renderFeatureToggles(map, area);
+  document.getElementById("info").innerHTML = `<p>${esc(t("clickHint"))}</p>`;
+  popup.remove();
   renderLegend();
   if (fit) map.fitBounds(area.bounds_wgs84, { padding: 20, duration: 0 });
   map.once("idle", () => { window.bst.ready = true; });
@@ -277,7 +321,6 @@ async function main() {
     if (first) showArea(map, first, false);
     else map.once("idle", () => { window.bst.ready = true; });
   });
-  const popup = new maplibregl.Popup({ maxWidth: "300px" });
   map.on("click", async (e) => {
     if (!current) return;
     const info = document.getElementById("info");
