@@ -135,3 +135,10 @@ def test_broken_xml_is_a_clear_error(tmp_path: Path, mirror: Path) -> None:
     fetched = _hostile_copy(tmp_path, mirror, {"bgt_pand.gml": original[: len(original) // 2]})
     with pytest.raises(CorruptInput, match=r"bgt_pand\.gml is not well-formed"):
         bgt.read_land_cover(fetched)
+
+
+def test_empty_layer_file_is_a_clear_error(tmp_path: Path, mirror: Path) -> None:
+    """A layer file of zero bytes is damaged (a layer without objects is still a document)."""
+    fetched = _hostile_copy(tmp_path, mirror, {"bgt_waterdeel.gml": b""})
+    with pytest.raises(CorruptInput, match="bgt_waterdeel"):
+        bgt.read_land_cover(fetched)
