@@ -64,19 +64,8 @@ def run_gemeente(
         progress or (lambda _step: None),
     )
     ctx.progress("fetch")
-    started = time.perf_counter()
-    gemeenten_file = fetch(cbs_gemeenten.SPEC, settings)
-    gemeenten = cbs_gemeenten.read_gemeenten(gemeenten_file)
-    gemeente_row = cbs_gemeenten.find_gemeente(gemeenten, code)
+    gemeente_row, files = _fetch_sources(ctx, code)
     name = str(gemeente_row.iloc[0]["name"])
-    bbox = ",".join(f"{v:.0f}" for v in gemeente_row.total_bounds)
-    files = {
-        "gemeenten": gemeenten_file,
-        "buurten": fetch(cbs_wijkenbuurten.SPEC, settings),
-        "groenkaart": fetch(rivm_groenkaart.SPEC, settings, bbox=bbox),
-        "natura2000": fetch(natura2000.SPEC, settings),
-    }
-    ctx.fetched(started)
 
     ctx.progress("areas")
     areas_key = step_key(
@@ -142,6 +131,23 @@ def run_gemeente(
         documents={"landcover": _landcover_document(aggregated)},
     )
     return publish_step(ctx, result, name)
+
+
+def _fetch_sources(ctx: RunContext, code: str) -> tuple[gpd.GeoDataFrame, dict[str, FetchedFile]]:
+    """The gemeente's row in the CBS gemeenten, and every source file of the run."""
+    started = time.perf_counter()
+    gemeenten_file = fetch(cbs_gemeenten.SPEC, ctx.settings)
+    gemeenten = cbs_gemeenten.read_gemeenten(gemeenten_file)
+    gemeente_row = cbs_gemeenten.find_gemeente(gemeenten, code)
+    bbox = ",".join(f"{v:.0f}" for v in gemeente_row.total_bounds)
+    files = {
+        "gemeenten": gemeenten_file,
+        "buurten": fetch(cbs_wijkenbuurten.SPEC, ctx.settings),
+        "groenkaart": fetch(rivm_groenkaart.SPEC, ctx.settings, bbox=bbox),
+        "natura2000": fetch(natura2000.SPEC, ctx.settings),
+    }
+    ctx.fetched(started)
+    return gemeente_row, files
 
 
 def _green(file: FetchedFile, grid: AnalysisGrid) -> dict[str, np.ndarray]:

@@ -84,17 +84,7 @@ def run_area(
     files = {"bgt": bgt_file, "natura2000": fetch(natura2000.SPEC, settings)}
     ctx.fetched(started)
     grid = AnalysisGrid.covering(area.bounds, area.cell_size)
-    outline = gpd.GeoDataFrame(
-        {
-            "code": [area.key],
-            "name": [area.name],
-            "level": [AreaLevel.GEBIED.value],
-            "parent_code": [area.gemeente],
-            "jaar": [int(bgt.SPEC.date[:4])],
-        },
-        geometry=[box(*area.bounds)],
-        crs=RD_NEW,
-    )
+    outline = _outline(area)
 
     ctx.progress("landcover")
     lc_key = step_key("landcover", grid=grid_part(grid), bgt=files["bgt"].sha256)
@@ -146,6 +136,21 @@ def run_area(
         },
     )
     return publish_step(ctx, result, area.name)
+
+
+def _outline(area: StudyArea) -> gpd.GeoDataFrame:
+    """The study area as the one area unit of its run (level ``gebied``)."""
+    return gpd.GeoDataFrame(
+        {
+            "code": [area.key],
+            "name": [area.name],
+            "level": [AreaLevel.GEBIED.value],
+            "parent_code": [area.gemeente],
+            "jaar": [int(bgt.SPEC.date[:4])],
+        },
+        geometry=[box(*area.bounds)],
+        crs=RD_NEW,
+    )
 
 
 def _land_cover(
