@@ -137,3 +137,26 @@ def test_raster_tile_matches_sampling_at_pixel_centres(
         rows, cols = rasterio.transform.rowcol(src.transform, rx.ravel(), ry.ravel())
     expected = classes[np.array(rows), np.array(cols)].reshape(256, 256)
     assert (values == expected).mean() > 0.995
+
+
+@pytest.mark.parametrize(
+    ("query", "first_code"),
+    [
+        ("breda", "GM0758"),
+        ("chasse", "BU07580002"),
+        ("BU07580006", "BU07580006"),
+        ("CENTRUM", "WK075800"),
+    ],
+)
+def test_search_the_loaded_places(client: TestClient, query: str, first_code: str) -> None:
+    body = client.get("/api/search", params={"q": query}).json()
+    first = body["places"][0]
+    assert first["code"] == first_code
+    assert 100000 < first["x"] < 120000 and 4.6 < first["lon"] < 4.9
+    assert first["gemeente"] == "GM0758"
+
+
+def test_search_without_a_match_or_query(client: TestClient) -> None:
+    assert client.get("/api/search", params={"q": "Atlantis"}).json()["places"] == []
+    assert client.get("/api/search", params={"q": ""}).status_code == 400
+    assert client.get("/api/search", params={"q": "x" * 101}).status_code == 400

@@ -144,6 +144,21 @@ def test_land_cover_and_confidence_of_otterlo(page: Page, artifacts: Path) -> No
     assert page.locator("#legend li").count() == 7
 
 
+def test_search_a_buurt_and_zoom_to_it(page: Page, artifacts: Path) -> None:
+    page.fill("#search", "Belcrum")
+    page.press("#search", "Enter")
+    page.wait_for_selector("#search-results button")
+    assert "BU07580100" in page.locator("#search-results").inner_text()
+    page.click("#search-results button")
+    _settle(page)
+    assert page.evaluate("window.bst.map.getZoom()") > 13
+    codes = page.evaluate(
+        "window.bst.map.queryRenderedFeatures({layers: ['buurt-fill']}).map(f => f.properties.code)"
+    )
+    assert "BU07580100" in codes
+    page.screenshot(path=str(artifacts / "search-belcrum.png"))
+
+
 def test_language_switch(page: Page) -> None:
     page.click("#lang")
     assert page.locator("#legend-title").inner_text() == "Stress-test class"

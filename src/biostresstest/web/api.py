@@ -26,6 +26,7 @@ from biostresstest.model.store import Store
 from biostresstest.pipeline.common import INDICATOR_LAYERS
 from biostresstest.sources.registry import SOURCES
 from biostresstest.web.deps import get_store, to_rd
+from biostresstest.web.search import search
 
 router = APIRouter(prefix="/api", tags=["api"])
 StoreDep = Annotated[Store, Depends(get_store)]
@@ -53,6 +54,17 @@ def legend() -> dict[str, Any]:
         "score_version": SCORE_VERSION,
         "classes": [vars(c) for c in SCORE_CLASSES],
     }
+
+
+@router.get("/search")
+def search_places(
+    store: StoreDep,
+    q: Annotated[str, Query(min_length=1, max_length=100, description="a place name or code")],
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> dict[str, Any]:
+    """Places in the loaded data (gemeente, wijk, buurt, study area) matching ``q``."""
+    found = search(store, q, limit)
+    return {"query": q, "source": "local gazetteer", "places": [p.as_dict() for p in found]}
 
 
 @router.get("/classes")

@@ -14,6 +14,8 @@ const TEXT = {
     area: "Gebied", view: "Kaartlaag", viewScore: "Stresstest", viewLandcover: "Bodembedekking",
     viewConfidence: "Betrouwbaarheid", legendLandcover: "Bodembedekking (ha in dit gebied)",
     legendConfidence: "Betrouwbaarheid van de bodembedekking", landcover: "Bodembedekking",
+    searchLabel: "Zoek een plaats", searchPlaceholder: "Zoek gemeente, wijk of buurt",
+    searchButton: "Zoek", noMatch: "Niets gevonden",
     features: "Eigen lagen", bermen: "Bermen", bos: "Bos", water: "Water", erf: "Erven",
     hagen: "Hagen", bomen: "Bomen",
   },
@@ -29,6 +31,8 @@ const TEXT = {
     area: "Area", view: "Map layer", viewScore: "Stress test", viewLandcover: "Land cover",
     viewConfidence: "Confidence", legendLandcover: "Land cover (ha in this area)",
     legendConfidence: "Confidence of the land cover", landcover: "Land cover",
+    searchLabel: "Search a place", searchPlaceholder: "Search municipality, district or neighbourhood",
+    searchButton: "Search", noMatch: "Nothing found",
     features: "Layers of their own", bermen: "Road verges", bos: "Forest", water: "Water",
     erf: "Yards and gardens", hagen: "Hedges", bomen: "Trees",
   },
@@ -115,6 +119,7 @@ function renderLegend() {
 function renderTexts() {
   document.documentElement.lang = lang;
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
   const button = document.getElementById("lang");
   button.textContent = t("other");
   button.setAttribute("aria-label", t("switchTo"));
@@ -280,6 +285,41 @@ async function showArea(map, area, fit) {
   map.once("idle", () => { window.bst.ready = true; });
 }
 
+function setUpSearch(map, areas, select) {
+  const form = document.getElementById("search-form");
+  const list = document.getElementById("search-results");
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const q = document.getElementById("search").value.trim();
+    if (!q) return;
+    const answer = await getJSON(`/api/search?q=${encodeURIComponent(q)}`);
+    list.innerHTML = "";
+    list.hidden = false;
+    if (!answer.places.length) {
+      list.innerHTML = `<li><button type="button" disabled>${esc(t("noMatch"))}</button></li>`;
+      return;
+    }
+    for (const place of answer.places) {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = `${place.name} (${place.type}, ${place.code})`;
+      button.addEventListener("click", async () => {
+        list.hidden = true;
+        if (!current || current.code !== place.gemeente) {
+          select.value = place.gemeente;
+          await showArea(map, areas.find((a) => a.code === place.gemeente), false);
+        }
+        map.fitBounds(place.bbox_wgs84, { padding: 30, duration: 0 });
+      });
+      item.appendChild(button);
+      list.appendChild(item);
+    }
+    list.querySelector("button").focus();
+  });
+  document.addEventListener("keydown", (e) => { if (e.key === "Escape") list.hidden = true; });
+}
+
 async function main() {
   const [config, areas] = await Promise.all([getJSON("/api/config"), getJSON("/api/gemeenten")]);
   legend = await getJSON("/api/legend");
@@ -317,6 +357,7 @@ async function main() {
     radio.addEventListener("change", () => { view = radio.value; applyView(map); });
   }
   document.getElementById("show-cells").addEventListener("change", () => applyView(map));
+  setUpSearch(map, areas, select);
   map.on("load", () => {
     if (first) showArea(map, first, false);
     else map.once("idle", () => { window.bst.ready = true; });
