@@ -7,6 +7,7 @@ each with the id of its source and a note. Validation reports every problem in o
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
@@ -133,6 +134,8 @@ class LandCoverTable:
         sources: Mapping[str, Source],
         meta: Mapping[str, Any],
     ) -> None:
+        self.digest = ""
+        """Hash of the table file, so cached results computed with other values are not reused."""
         self._classes = tuple(classes)
         self._by_key = {c.key: c for c in self._classes}
         self._by_code = {c.code: c for c in self._classes}
@@ -299,4 +302,6 @@ def load_classes() -> LandCoverTable:
         data = tomllib.loads(resource.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise CorruptInput(f"land-cover table cannot be read: {exc}", hint=_HINT) from exc
-    return validate_table(data)
+    table = validate_table(data)
+    table.digest = hashlib.sha256(resource.read_bytes()).hexdigest()[:16]
+    return table

@@ -38,7 +38,7 @@ from biostresstest.sources.base import FetchedFile
 ProgressCallback = Callable[[str], None]
 """Called with a step's name when that step starts."""
 
-INDICATOR_LAYERS = ("green_share", "natura2000_share", "score")
+INDICATOR_LAYERS = ("green_share", "natura2000_share", "score", "baf", "ugf")
 """Cell layers every run publishes (besides ``score_class``, ``landcover``, ``confidence``)."""
 
 RASTER_DESCRIPTIONS = {
@@ -46,6 +46,8 @@ RASTER_DESCRIPTIONS = {
     "groenkaart_nodata_share": "share of the cell without a Groenkaart value 0..1",
     "natura2000_share": "share of the cell inside a Natura 2000 site 0..1",
     "score": f"stress-test score {SCORE_VERSION} 0..1",
+    "baf": "Biotope Area Factor (Berlin) 0..1",
+    "ugf": "Urban Greening Factor (London) 0..1",
 }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
+from biostresstest.analysis.surface_factor import FACTORS, factor_of_fractions, lookup
 from biostresstest.core.crs import DEFAULT_CELL_SIZE
 from biostresstest.core.settings import Settings
 from biostresstest.model.areas import AreaLevel, normalise_gemeente_code
@@ -79,7 +80,12 @@ def run_gemeente(
     grid = AnalysisGrid.covering(tuple(areas["gemeente"].total_bounds), cell_size)
 
     ctx.progress("green")
-    green_key = step_key("green", grid=grid_part(grid), groenkaart=files["groenkaart"].sha256)
+    green_key = step_key(
+        "green",
+        grid=grid_part(grid),
+        groenkaart=files["groenkaart"].sha256,
+        classes=load_classes().digest,
+    )
     green = ctx.cache.arrays("green", green_key, lambda: _green(files["groenkaart"], grid))
 
     ctx.progress("natura2000")
@@ -99,6 +105,8 @@ def run_gemeente(
         "groenkaart_nodata_share": green["groenkaart_nodata_share"],
         "natura2000_share": n2k["natura2000_share"],
         "score": scored["score"],
+        "baf": green["baf"],
+        "ugf": green["ugf"],
     }
 
     ctx.progress("aggregate")
@@ -160,8 +168,10 @@ def _green(file: FetchedFile, grid: AnalysisGrid) -> dict[str, np.ndarray]:
     landcover = np.zeros(grid.shape, dtype="uint8")
     landcover[known] = np.where(on_grid.green[known] >= GREEN_MAJORITY, vegetated, bare)
     confidence = np.where(known, int(Confidence.NATIONAL_RASTER), 0).astype("uint8")
+    fractions = {vegetated: on_grid.green, bare: 1 - on_grid.green}
     return {
         "green_share": on_grid.green,
+        **{factor: factor_of_fractions(fractions, lookup(table, factor)) for factor in FACTORS},
         "groenkaart_nodata_share": on_grid.nodata_share,
         "landcover": landcover,
         "confidence": confidence,

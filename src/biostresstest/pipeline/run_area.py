@@ -21,6 +21,12 @@ from biostresstest.analysis.landcover import (
     rasterize_land_cover,
     share_of,
 )
+from biostresstest.analysis.surface_factor import (
+    FACTORS,
+    factor_of_classes,
+    factor_of_fractions,
+    lookup,
+)
 from biostresstest.core.crs import RD_NEW
 from biostresstest.core.errors import CorruptInput
 from biostresstest.core.settings import Settings
@@ -87,7 +93,12 @@ def run_area(
     outline = _outline(area)
 
     ctx.progress("landcover")
-    lc_key = step_key("landcover", grid=grid_part(grid), bgt=files["bgt"].sha256)
+    lc_key = step_key(
+        "landcover",
+        grid=grid_part(grid),
+        bgt=files["bgt"].sha256,
+        classes=load_classes().digest,
+    )
     land_cover, features = ctx.cache.arrays_and_frames(
         "landcover", lc_key, lambda: _land_cover(files["bgt"], grid)
     )
@@ -106,6 +117,8 @@ def run_area(
         "green_share": green,
         "natura2000_share": n2k["natura2000_share"],
         "score": scored["score"],
+        "baf": land_cover["baf"],
+        "ugf": land_cover["ugf"],
     }
 
     ctx.progress("aggregate")
@@ -203,12 +216,15 @@ def _on_analysis_grid(
     classes: np.ndarray, confidence: np.ndarray, factor: int
 ) -> dict[str, np.ndarray]:
     """Class, confidence and green share per analysis cell from the 1 m cells."""
-    green_codes = [c.code for c in load_classes() if c.green]
+    table = load_classes()
+    green_codes = [c.code for c in table if c.green]
+    factors = {name: lookup(table, name) for name in FACTORS}
     if factor == 1:
         return {
             "landcover": classes,
             "confidence": confidence,
             "green_share": share_of(classes, green_codes),
+            **{name: factor_of_classes(classes, values) for name, values in factors.items()},
         }
     codes = sorted(int(c) for c in np.unique(classes) if c)
     fractions = class_fractions(classes, factor, codes)
@@ -218,7 +234,9 @@ def _on_analysis_grid(
         green_share = np.where(covered > 0, green / covered, np.nan).astype("float32")
     dominant = np.asarray(codes, dtype="uint8")[fractions.argmax(axis=0)]
     level = class_fractions(confidence, factor, [int(Confidence.NATIONAL_VECTOR)])[0]
+    by_code = dict(zip(codes, fractions, strict=True))
     return {
+        **{name: factor_of_fractions(by_code, values) for name, values in factors.items()},
         "landcover": np.where(covered > 0, dominant, 0).astype("uint8"),
         "confidence": np.where(level > 0, int(Confidence.NATIONAL_VECTOR), 0).astype("uint8"),
         "green_share": green_share,

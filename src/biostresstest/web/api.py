@@ -44,6 +44,8 @@ AREA_PROPERTIES = [
     "data_coverage",
     "score",
     "score_class",
+    "baf",
+    "ugf",
 ]
 
 

@@ -7,6 +7,7 @@ const TEXT = {
     legendNote: "Vaste klassegrenzen, gelijk voor elke gemeente.",
     cells: "Cellen tonen (vanaf zoom 14)", sources: "Bronnen",
     clickHint: "Klik op de kaart voor de waarden van een buurt of cel.",
+    baf: "Biotoopfactor (BAF)", ugf: "Groenfactor (UGF)",
     green: "Aandeel groen", n2k: "Aandeel Natura 2000", score: "Score", cls: "Klasse",
     nodata: "Zonder groenkaartwaarde", cell: "Cel", inhabitants: "Inwoners",
     noData: "Hier zijn geen resultaten.", map: "Kaart", switchTo: "Switch to English", other: "EN",
@@ -24,6 +25,7 @@ const TEXT = {
     legendNote: "Fixed class bounds, the same for every municipality.",
     cells: "Show cells (from zoom 14)", sources: "Sources",
     clickHint: "Click the map for the values of a neighbourhood or cell.",
+    baf: "Biotope Area Factor", ugf: "Urban Greening Factor",
     green: "Green share", n2k: "Natura 2000 share", score: "Score", cls: "Class",
     nodata: "Without green-map value", cell: "Cell", inhabitants: "Inhabitants",
     noData: "No results here.", map: "Map", switchTo: "Naar het Nederlands", other: "NL",
@@ -64,6 +66,7 @@ let landcoverInfo = null;
 const t = (key) => TEXT[lang][key] || key;
 const pct = (v) => (v === null || v === undefined ? "–" : `${(100 * v).toFixed(1)} %`);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const num = (v) => (v === null || v === undefined ? "–" : Number(v).toFixed(2));
 const ha = (m2) => `${(m2 / 10000).toLocaleString(lang, { maximumFractionDigits: 2 })} ha`;
 
 async function getJSON(url) {
@@ -149,6 +152,8 @@ function areaTable(p) {
       <tr><th>${t("score")}</th><td>${p.score === null ? "–" : Number(p.score).toFixed(3)}</td></tr>
       <tr><th>${t("green")}</th><td>${pct(p.green_share)}</td></tr>
       <tr><th>${t("n2k")}</th><td>${pct(p.natura2000_share)}</td></tr>
+      <tr><th>${t("baf")}</th><td>${num(p.baf)}</td></tr>
+      <tr><th>${t("ugf")}</th><td>${num(p.ugf)}</td></tr>
       ${p.groenkaart_nodata_share === undefined ? "" : `<tr><th>${t("nodata")}</th><td>${pct(p.groenkaart_nodata_share)}</td></tr>`}
       ${p.inwoners === undefined ? "" : `<tr><th>${t("inhabitants")}</th><td>${p.inwoners ?? "–"}</td></tr>`}
     </table>${sourceNote()}`;
@@ -166,6 +171,7 @@ async function cellTable(lngLat) {
         <tr><th>${t("score")}</th><td>${v.score === null ? "–" : Number(v.score).toFixed(3)}</td></tr>
         <tr><th>${t("green")}</th><td>${pct(v.green_share)}</td></tr>
         <tr><th>${t("n2k")}</th><td>${pct(v.natura2000_share)}</td></tr>
+        <tr><th>${t("baf")}</th><td>${num(v.baf)}</td></tr>
         <tr><th>${t("landcover")}</th><td>${esc(lc)}</td></tr>
       </table>${sourceNote()}`;
   } catch {
