@@ -134,7 +134,8 @@ def _meta(store: Store, collection: Collection) -> dict[str, Any]:
             meta["bbox"] = [round(float(v), 6) for v in bounds]
         if "jaar" in frame and frame["jaar"].notna().any():
             meta["years"] = (int(frame["jaar"].min()), int(frame["jaar"].max()))
-        _META.clear() if len(_META) > 512 else None
+        if len(_META) > 512:
+            _META.clear()
         _META[stamp] = meta
     return _META[stamp]
 
@@ -245,7 +246,9 @@ def _collection_document(request: Request, store: Store, collection: Collection)
         for name, url in _LICENCES.items():
             if str(source.get("licence", "")).startswith(name):
                 licences.setdefault(url, []).append(f"{name}: {source.get('title')}")
-    sources = "; ".join(f"{s.get('title')} ({s.get('publisher')}, {s.get('licence')})" for s in inputs)
+    sources = "; ".join(
+        f"{s.get('title')} ({s.get('publisher')}, {s.get('licence')})" for s in inputs
+    )
     what = f"area units ({collection.name}) with green indicators and stress-test score"
     extent: dict[str, Any] = {}
     if "bbox" in meta:
@@ -395,10 +398,8 @@ def _openapi_document(base: str) -> dict[str, Any]:
 
     def param(name: str, text: str, schema: dict[str, Any], where: str = "query") -> dict[str, Any]:
         form = {"style": "form", "explode": False} if where == "query" else {}
-        return {"name": name, "in": where, "required": where == "path", "description": text}| {
-            "schema": schema,
-            **form,
-        }
+        head = {"name": name, "in": where, "required": where == "path", "description": text}
+        return {**head, "schema": schema, **form}
 
     def get(summary: str, media: str, *params: dict[str, Any]) -> dict[str, Any]:
         ok = {"description": summary, "content": {media: {"schema": {"type": "object"}}}}
@@ -433,7 +434,9 @@ def _openapi_document(base: str) -> dict[str, Any]:
             "/collections": get("the collections", JSON),
             "/collections/{collectionId}": get("one collection", JSON, cid),
             "/collections/{collectionId}/items": get("features", GEOJSON, cid, *query),
-            "/collections/{collectionId}/items/{featureId}": get("a feature", GEOJSON, cid, fid, crs),
+            "/collections/{collectionId}/items/{featureId}": get(
+                "a feature", GEOJSON, cid, fid, crs
+            ),
         },
         "components": {
             "responses": {
