@@ -16,6 +16,7 @@ PORT ?= 8000
 
 demo: install
 	$(BST) run --gemeente $(GEMEENTE)
+	$(BST) run --area otterlo
 	$(BST) serve --port $(PORT)
 
 test: install system-deps lint
