@@ -1,7 +1,7 @@
 """OGC API – Features over the published results: Part 1 Core, GeoJSON, OpenAPI 3.0, Part 2 CRS.
 
 One collection per store key and level (``GM0758-buurt``, ``otterlo-gebied``) or feature layer
-(``otterlo-bermen``). Geometries are CRS84 unless ``crs`` asks for RD New or EPSG:4326. Unknown,
+(``otterlo-bermen``). Geometries are CRS84 unless ``crs`` asks for RD New (EPSG:28992). Unknown,
 repeated or malformed query parameters answer 400 (OGC wants 400, not FastAPI's 422); a ``limit``
 above 10,000 is reduced to 10,000, as the standard asks.
 """
@@ -36,19 +36,14 @@ BBox = tuple[float, float, float, float]
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 RD = "http://www.opengis.net/def/crs/EPSG/0/28992"
-EPSG4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
-CRS_LIST = [CRS84, RD, EPSG4326]
-_PYPROJ = {CRS84: "OGC:CRS84", RD: RD_NEW, EPSG4326: "EPSG:4326"}
+CRS_LIST = [CRS84, RD]
+_PYPROJ = {CRS84: "OGC:CRS84", RD: RD_NEW}
 _CRS_ALIASES = {**{u: u for u in CRS_LIST}, **{v: k for k, v in _PYPROJ.items()}, "CRS84": CRS84}
 RD_AREA_OF_USE = (3.2, 50.75, 7.22, 53.7)
 """Lon/lat bounds of EPSG:28992; a lon/lat bbox is clipped to them before it is transformed."""
 DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET = 10, 10_000, 10_000_000
-CONFORMANCE = [
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
-    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
-]
+_SPEC = "http://www.opengis.net/spec/ogcapi-features-{}/1.0/conf/{}"
+CONFORMANCE = [_SPEC.format(1, c) for c in ("core", "geojson", "oas30")] + [_SPEC.format(2, "crs")]
 GEOJSON, JSON = "application/geo+json", "application/json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 _LICENCES = {
@@ -94,15 +89,6 @@ def _levels(key: str) -> list[AreaLevel]:
     return gemeente if key.startswith("GM") else [AreaLevel.GEBIED]
 
 
-def collections_of(store: Store) -> list[Collection]:
-    """Every collection of the store: per key its levels, then its feature layers."""
-    found = []
-    for key in store.gemeenten():
-        found += [Collection(key, level.value, level) for level in _levels(key)]
-        found += [Collection(key, layer, None) for layer in store.feature_layers(key)]
-    return found
-
-
 def _collection(store: Store, collection_id: str) -> Collection:
     key, _, name = collection_id.rpartition("-")
     if key in store.gemeenten():
@@ -119,6 +105,7 @@ def _transformer(src: str, dst: str) -> Transformer:
 
 
 _META: dict[tuple[str, ...], dict[str, Any]] = {}
+"""Per collection and published run (a few hundred bytes each)."""
 
 
 def _meta(store: Store, collection: Collection) -> dict[str, Any]:
@@ -131,16 +118,12 @@ def _meta(store: Store, collection: Collection) -> dict[str, Any]:
         meta: dict[str, Any] = {"name": str(top.iloc[0]["name"]) if len(top) else collection.key}
         if len(frame):
             bounds = _transformer(RD_NEW, "OGC:CRS84").transform_bounds(*frame.total_bounds)
-            meta["bbox"] = [round(float(v), 6) for v in bounds]
+            lower, upper = [math.floor(v * 1e6) / 1e6 for v in bounds[:2]], bounds[2:]
+            meta["bbox"] = lower + [math.ceil(v * 1e6) / 1e6 for v in upper]  # contains all
         if "jaar" in frame and frame["jaar"].notna().any():
             meta["years"] = (int(frame["jaar"].min()), int(frame["jaar"].max()))
-        if len(_META) > 512:
-            _META.clear()
         _META[stamp] = meta
     return _META[stamp]
-
-
-# --- query parameters -------------------------------------------------------------------------
 
 
 def _query(request: Request, allowed: frozenset[str]) -> dict[str, str]:
@@ -148,7 +131,9 @@ def _query(request: Request, allowed: frozenset[str]) -> dict[str, str]:
     params = request.query_params
     if unknown := sorted(set(params.keys()) - allowed):
         names = ", ".join(repr(name[:40]) for name in unknown[:5])
-        raise InvalidInput(f"unknown query parameter {names}", hint=f"use {', '.join(allowed)}")
+        raise InvalidInput(
+            f"unknown query parameter {names}", hint=f"use {', '.join(sorted(allowed))}"
+        )
     if repeated := sorted(name for name in params if len(params.getlist(name)) > 1):
         raise InvalidInput(f"query parameter {', '.join(repeated)} given more than once")
     if params.get("f", "json") != "json":
@@ -176,9 +161,9 @@ def _area(query: dict[str, str]) -> BaseGeometry | None:
     """The ``bbox`` as a polygon in RD New (empty if it lies outside RD's area of use)."""
     if "bbox" not in query:
         return None
-    bbox_crs, text = _crs(query, "bbox-crs"), query["bbox"][:200]
+    bbox_crs, text = _crs(query, "bbox-crs"), query["bbox"][:100]  # text: for messages
     try:
-        numbers = [float(part) for part in text.split(",")]
+        numbers = [float(part) for part in query["bbox"].split(",")]
     except ValueError:
         numbers = []
     if len(numbers) not in (4, 6) or not all(math.isfinite(n) for n in numbers):
@@ -187,8 +172,6 @@ def _area(query: dict[str, str]) -> BaseGeometry | None:
             hint="bbox=minx,miny,maxx,maxy, in CRS84 (lon,lat) unless bbox-crs says otherwise",
         )
     x0, y0, x1, y1 = numbers if len(numbers) == 4 else (*numbers[0:2], *numbers[3:5])
-    if bbox_crs == EPSG4326:
-        x0, y0, x1, y1 = y0, x0, y1, x1  # EPSG:4326 has lat,lon order
     if x0 > x1 or y0 > y1:
         raise InvalidInput(f"bbox minimum exceeds maximum in {text!r}")
     if bbox_crs == RD:
@@ -199,25 +182,27 @@ def _area(query: dict[str, str]) -> BaseGeometry | None:
     if lonlat.area == 0:
         return Polygon()
     dense = shapely.segmentize(lonlat, max(x1 - x0, y1 - y0) / 32)
-    to_rd = _transformer(_PYPROJ[bbox_crs], RD_NEW)
-    return shapely.transform(dense, to_rd.transform, interleaved=False)
+    return shapely.transform(
+        dense, _transformer(_PYPROJ[CRS84], RD_NEW).transform, interleaved=False
+    )
+
+
+def _utc(text: str) -> datetime | None:
+    if text in _OPEN:
+        return None
+    moment = datetime.fromisoformat(text)
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _years(query: dict[str, str]) -> tuple[int, int] | None:
     """The ``datetime`` instant or interval as whole years (area units carry their ``jaar``)."""
     if "datetime" not in query:
         return None
-    text = query["datetime"][:100]
-    parts = text.split("/")
-    ends: list[datetime | None] = []
+    text = query["datetime"][:100]  # for messages
     try:
-        if len(parts) > 2 or all(part in _OPEN for part in parts):
-            raise ValueError
-        for part in parts:
-            moment = None if part in _OPEN else datetime.fromisoformat(part)
-            ends.append(moment.astimezone(UTC) if moment and moment.tzinfo else moment)
+        ends = [_utc(part) for part in query["datetime"].split("/")]
         first, last = ends[0], ends[-1]
-        if first and last and first.replace(tzinfo=UTC) > last.replace(tzinfo=UTC):
+        if len(ends) > 2 or ends.count(None) == len(ends) or (first and last and first > last):
             raise ValueError
     except ValueError:
         raise InvalidInput(
@@ -225,9 +210,6 @@ def _years(query: dict[str, str]) -> tuple[int, int] | None:
             hint="e.g. 2020-06-01, 2020-06-01T12:00:00Z, 2019-01-01/2021-12-31 or ../2020-12-31",
         ) from None
     return (first.year if first else 1, last.year if last else 9999)
-
-
-# --- documents --------------------------------------------------------------------------------
 
 
 def _base(request: Request) -> str:
@@ -241,11 +223,11 @@ def _link(rel: str, href: str, media: str = JSON, title: str = "") -> dict[str, 
 def _collection_document(request: Request, store: Store, collection: Collection) -> dict[str, Any]:
     meta, inputs = _meta(store, collection), store.manifest(collection.key).get("inputs", [])
     href = f"{_base(request)}/collections/{collection.id}"
-    licences: dict[str, list[str]] = {}
+    licences: dict[tuple[str, str], list[str]] = {}
     for source in inputs:
         for name, url in _LICENCES.items():
             if str(source.get("licence", "")).startswith(name):
-                licences.setdefault(url, []).append(f"{name}: {source.get('title')}")
+                licences.setdefault((name, url), []).append(str(source.get("title")))
     sources = "; ".join(
         f"{s.get('title')} ({s.get('publisher')}, {s.get('licence')})" for s in inputs
     )
@@ -268,7 +250,10 @@ def _collection_document(request: Request, store: Store, collection: Collection)
         "links": [
             _link("self", href, title="this collection"),
             _link("items", f"{href}/items", GEOJSON, "the features"),
-            *(_link("license", url, "text/html", "; ".join(t)) for url, t in licences.items()),
+            *(
+                _link("license", u, "text/html", f"{n}: {'; '.join(t)}")
+                for (n, u), t in licences.items()
+            ),
         ],
     }
 
@@ -276,12 +261,8 @@ def _collection_document(request: Request, store: Store, collection: Collection)
 def _features(frame: Any, crs: str) -> list[dict[str, Any]]:
     """GeoJSON features of ``frame`` (EPSG:28992, with ``_id``) in ``crs``, coordinates rounded."""
     out = frame.to_crs(_PYPROJ[crs])
-    digits, swap = (3 if crs == RD else 7), crs == EPSG4326  # EPSG:4326: lat, lon
-
-    def _round(coords: np.ndarray) -> np.ndarray:
-        return np.round(coords[:, ::-1] if swap else coords, digits)
-
-    geometries = shapely.transform(np.asarray(out.geometry.values), _round)
+    digits = 3 if crs == RD else 7  # millimetres, or about a centimetre
+    geometries = shapely.transform(np.asarray(out.geometry.values), lambda c: np.round(c, digits))
     out = out.set_geometry(gpd.GeoSeries(geometries, index=out.index, crs=out.crs))
     ids = list(out.pop("_id"))
     features = list(out.iterfeatures(na="null", drop_id=True))
@@ -290,9 +271,6 @@ def _features(frame: Any, crs: str) -> list[dict[str, Any]]:
 
 def _geojson(body: dict[str, Any], crs: str) -> JSONResponse:
     return JSONResponse(body, media_type=GEOJSON, headers={"Content-Crs": f"<{crs}>"})
-
-
-# --- endpoints --------------------------------------------------------------------------------
 
 
 @router.get("")
@@ -330,9 +308,13 @@ def conformance(request: Request) -> dict[str, list[str]]:
 def collections(request: Request, store: StoreDep) -> dict[str, Any]:
     """All collections with their extent, CRSs, sources and licences."""
     _query(request, _F)
+    found = []
+    for key in store.gemeenten():  # per key its levels, then its feature layers
+        found += [Collection(key, level.value, level) for level in _levels(key)]
+        found += [Collection(key, layer, None) for layer in store.feature_layers(key)]
     return {
         "links": [_link("self", f"{_base(request)}/collections", title="this document")],
-        "collections": [_collection_document(request, store, c) for c in collections_of(store)],
+        "collections": [_collection_document(request, store, c) for c in found],
     }
 
 
@@ -401,14 +383,18 @@ def _openapi_document(base: str) -> dict[str, Any]:
         head = {"name": name, "in": where, "required": where == "path", "description": text}
         return {**head, "schema": schema, **form}
 
+    f = param("f", "output format", {"type": "string", "enum": ["json"], "default": "json"})
+    refusals = {
+        "400": {"description": "invalid query parameter"},
+        "404": {"description": "not found"},
+    }
+
     def get(summary: str, media: str, *params: dict[str, Any]) -> dict[str, Any]:
         ok = {"description": summary, "content": {media: {"schema": {"type": "object"}}}}
-        error = {"$ref": "#/components/responses/Error"}
-        answers = {"200": ok, "400": error, "404": error}
+        answers = {"200": ok, **refusals}
         return {"get": {"summary": summary, "parameters": [*params, f], "responses": answers}}
 
     crs_schema = {"type": "string", "format": "uri", "enum": CRS_LIST, "default": CRS84}
-    f = param("f", "output format", {"type": "string", "enum": ["json"], "default": "json"})
     crs = param("crs", "CRS of the returned geometries", crs_schema)
     cid = param("collectionId", "collection id, e.g. GM0758-buurt", {"type": "string"}, "path")
     fid = param("featureId", "area code or BGT lokaal_id", {"type": "string"}, "path")
@@ -423,7 +409,6 @@ def _openapi_document(base: str) -> dict[str, Any]:
         param("datetime", "RFC 3339 instant or interval, matched on jaar", {"type": "string"}),
         crs,
     ]
-    error = {"type": "object", "properties": {k: {"type": "string"} for k in ("error", "message")}}
     return {
         "openapi": "3.0.3",
         "info": {"title": "biostresstest – OGC API Features", "version": "1.0.0"},
@@ -437,10 +422,5 @@ def _openapi_document(base: str) -> dict[str, Any]:
             "/collections/{collectionId}/items/{featureId}": get(
                 "a feature", GEOJSON, cid, fid, crs
             ),
-        },
-        "components": {
-            "responses": {
-                "Error": {"description": "400 or 404", "content": {JSON: {"schema": error}}}
-            }
         },
     }
