@@ -240,7 +240,7 @@ def _record(feature: etree._Element, layer: str, member: str) -> dict[str, Any]:
     for child in feature:
         if not isinstance(child.tag, str):
             continue
-        name = etree.QName(child).localname
+        name = child.tag.rpartition("}")[2]
         text = (child.text or "").strip()
         if name == "class":
             values[_CLASS_FIELD.get(layer, "type")] = text
@@ -268,7 +268,8 @@ def _record(feature: etree._Element, layer: str, member: str) -> dict[str, Any]:
             f"BGT file {member} is in {srs}, not EPSG:28992 (RD New)",
             hint="request the BGT in RD New (the PDOK download delivers it so)",
         )
-    geometry = parse_geometry(geometry_element[0])
+    # historic versions are counted, never used: skip the costly geometry (over half the file)
+    geometry = None if historic else parse_geometry(geometry_element[0])
     return {
         **values,
         "lokaal_id": lokaal_id,
