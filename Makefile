@@ -53,6 +53,8 @@ lint:
 bench: install
 	$(VENV)/bin/python bench/bench_run.py
 	$(VENV)/bin/python bench/bench_tiles.py
+	$(VENV)/bin/python bench/bench_landcover.py
+	$(VENV)/bin/python bench/bench_habitat_quality.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) data test-artifacts

@@ -22,7 +22,7 @@ ALLOWED: dict[str, set[str]] = {
 
 def _layer_of(path: Path) -> str:
     parts = path.relative_to(PACKAGE).parts
-    return "cli" if parts == ("cli.py",) else parts[0]
+    return "cli" if parts in {("cli.py",), ("invest_cli.py",)} else parts[0]
 
 
 def _imported_layers(tree: ast.AST) -> set[str]:
@@ -36,7 +36,7 @@ def _imported_layers(tree: ast.AST) -> set[str]:
         for name in names:
             parts = name.split(".")
             if parts[0] == "biostresstest" and len(parts) > 1:
-                found.add("cli" if parts[1] == "cli" else parts[1])
+                found.add("cli" if parts[1] in {"cli", "invest_cli"} else parts[1])
     return found
 
 

@@ -143,5 +143,18 @@ def serve(host: str, port: int) -> None:
     uvicorn.run(create_app(), host=host, port=port, log_level="warning")
 
 
+def _register_invest() -> None:
+    """``biostresstest invest …``: InVEST's models on InVEST's own inputs."""
+    from biostresstest.invest_cli import invest
+
+    for command in invest.commands.values():
+        if command.callback is not None:
+            command.callback = friendly_errors(command.callback)
+    main.add_command(invest)
+
+
+_register_invest()
+
+
 if __name__ == "__main__":
     main()
