@@ -19,6 +19,7 @@ from rasterio.features import rasterize
 from biostresstest import __version__
 from biostresstest.analysis.aggregate import area_means
 from biostresstest.analysis.coverage import coverage_share
+from biostresstest.analysis.habitat import habitat_quality
 from biostresstest.analysis.scoring import (
     CLASS_BOUNDS,
     NO_CLASS,
@@ -30,7 +31,9 @@ from biostresstest.analysis.scoring import (
 from biostresstest.core.errors import NotLoaded
 from biostresstest.core.settings import Settings
 from biostresstest.model.grid import AnalysisGrid
+from biostresstest.model.landcover import load_classes
 from biostresstest.model.store import RasterLayer, RunResult, Store
+from biostresstest.model.threats import load_threats
 from biostresstest.pipeline.steps import StepCache, StepLog, step_key
 from biostresstest.sources import natura2000
 from biostresstest.sources.base import FetchedFile
@@ -38,7 +41,15 @@ from biostresstest.sources.base import FetchedFile
 ProgressCallback = Callable[[str], None]
 """Called with a step's name when that step starts."""
 
-INDICATOR_LAYERS = ("green_share", "natura2000_share", "score", "baf", "ugf")
+INDICATOR_LAYERS = (
+    "green_share",
+    "natura2000_share",
+    "score",
+    "baf",
+    "ugf",
+    "habitat_quality",
+    "degradation",
+)
 """Cell layers every run publishes (besides ``score_class``, ``landcover``, ``confidence``)."""
 
 RASTER_DESCRIPTIONS = {
@@ -48,6 +59,8 @@ RASTER_DESCRIPTIONS = {
     "score": f"stress-test score {SCORE_VERSION} 0..1",
     "baf": "Biotope Area Factor (Berlin) 0..1",
     "ugf": "Urban Greening Factor (London) 0..1",
+    "habitat_quality": "InVEST 3.20 habitat quality 0..1 (threats from the land cover)",
+    "degradation": "InVEST 3.20 habitat degradation (weighted threat sum)",
 }
 
 
@@ -91,6 +104,26 @@ def natura2000_step(ctx: RunContext, file: FetchedFile, grid: AnalysisGrid) -> d
         return {"natura2000_share": coverage_share(sites.geometry, grid)}
 
     return {"key": key, **ctx.cache.arrays("natura2000", key, compute)}
+
+
+def habitat_step(
+    ctx: RunContext, classes: np.ndarray, grid: AnalysisGrid, depends: str
+) -> dict[str, Any]:
+    """InVEST Habitat Quality on the land cover, threats made of its classes (cached)."""
+    table, threats = load_classes(), load_threats()
+    key = step_key(
+        "habitat",
+        depends=depends,
+        classes=table.digest,
+        threats=threats.version,
+        k=threats.half_saturation,
+    )
+    return {
+        "key": key,
+        **ctx.cache.arrays(
+            "habitat", key, lambda: habitat_quality(classes, table, threats, grid.cell_size)
+        ),
+    }
 
 
 def score_step(

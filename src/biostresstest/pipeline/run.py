@@ -31,6 +31,7 @@ from biostresstest.pipeline.common import (
     RunSummary,
     aggregate_step,
     grid_part,
+    habitat_step,
     manifest,
     natura2000_step,
     publish_step,
@@ -43,7 +44,7 @@ from biostresstest.sources.base import FetchedFile, fetch
 
 __all__ = ["INDICATOR_LAYERS", "STEPS", "RunSummary", "run_gemeente"]
 
-STEPS = ("fetch", "areas", "green", "natura2000", "score", "aggregate", "publish")
+STEPS = ("fetch", "areas", "green", "habitat", "natura2000", "score", "aggregate", "publish")
 """The steps of a gemeente run, in order (the progress bar counts these)."""
 
 GREEN_MAJORITY = 0.5
@@ -88,6 +89,9 @@ def run_gemeente(
     )
     green = ctx.cache.arrays("green", green_key, lambda: _green(files["groenkaart"], grid))
 
+    ctx.progress("habitat")
+    habitat = habitat_step(ctx, green["landcover"], grid, depends=green_key)
+
     ctx.progress("natura2000")
     n2k = natura2000_step(ctx, files["natura2000"], grid)
 
@@ -107,6 +111,8 @@ def run_gemeente(
         "score": scored["score"],
         "baf": green["baf"],
         "ugf": green["ugf"],
+        "habitat_quality": habitat["habitat_quality"],
+        "degradation": habitat["degradation"],
     }
 
     ctx.progress("aggregate")

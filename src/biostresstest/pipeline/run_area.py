@@ -43,6 +43,7 @@ from biostresstest.pipeline.common import (
     RunSummary,
     aggregate_step,
     grid_part,
+    habitat_step,
     manifest,
     natura2000_step,
     publish_step,
@@ -53,7 +54,7 @@ from biostresstest.pipeline.steps import step_key
 from biostresstest.sources import bgt, natura2000
 from biostresstest.sources.base import FetchedFile, fetch
 
-STEPS = ("fetch", "landcover", "green", "natura2000", "score", "aggregate", "publish")
+STEPS = ("fetch", "landcover", "green", "habitat", "natura2000", "score", "aggregate", "publish")
 """The steps of a study-area run, in order."""
 
 FEATURE_LAYERS = {
@@ -106,6 +107,9 @@ def run_area(
     ctx.progress("green")
     green = land_cover["green_share"]
 
+    ctx.progress("habitat")
+    habitat = habitat_step(ctx, land_cover["landcover"], grid, depends=lc_key)
+
     ctx.progress("natura2000")
     n2k = natura2000_step(ctx, files["natura2000"], grid)
 
@@ -119,6 +123,8 @@ def run_area(
         "score": scored["score"],
         "baf": land_cover["baf"],
         "ugf": land_cover["ugf"],
+        "habitat_quality": habitat["habitat_quality"],
+        "degradation": habitat["degradation"],
     }
 
     ctx.progress("aggregate")

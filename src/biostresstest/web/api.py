@@ -46,6 +46,8 @@ AREA_PROPERTIES = [
     "score_class",
     "baf",
     "ugf",
+    "habitat_quality",
+    "degradation",
 ]
 
 

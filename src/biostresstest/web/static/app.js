@@ -7,7 +7,7 @@ const TEXT = {
     legendNote: "Vaste klassegrenzen, gelijk voor elke gemeente.",
     cells: "Cellen tonen (vanaf zoom 14)", sources: "Bronnen",
     clickHint: "Klik op de kaart voor de waarden van een buurt of cel.",
-    baf: "Biotoopfactor (BAF)", ugf: "Groenfactor (UGF)",
+    baf: "Biotoopfactor (BAF)", ugf: "Groenfactor (UGF)", hq: "Habitatkwaliteit (InVEST)",
     green: "Aandeel groen", n2k: "Aandeel Natura 2000", score: "Score", cls: "Klasse",
     nodata: "Zonder groenkaartwaarde", cell: "Cel", inhabitants: "Inwoners",
     noData: "Hier zijn geen resultaten.", map: "Kaart", switchTo: "Switch to English", other: "EN",
@@ -25,7 +25,7 @@ const TEXT = {
     legendNote: "Fixed class bounds, the same for every municipality.",
     cells: "Show cells (from zoom 14)", sources: "Sources",
     clickHint: "Click the map for the values of a neighbourhood or cell.",
-    baf: "Biotope Area Factor", ugf: "Urban Greening Factor",
+    baf: "Biotope Area Factor", ugf: "Urban Greening Factor", hq: "Habitat quality (InVEST)",
     green: "Green share", n2k: "Natura 2000 share", score: "Score", cls: "Class",
     nodata: "Without green-map value", cell: "Cell", inhabitants: "Inhabitants",
     noData: "No results here.", map: "Map", switchTo: "Naar het Nederlands", other: "NL",
@@ -154,6 +154,7 @@ function areaTable(p) {
       <tr><th>${t("n2k")}</th><td>${pct(p.natura2000_share)}</td></tr>
       <tr><th>${t("baf")}</th><td>${num(p.baf)}</td></tr>
       <tr><th>${t("ugf")}</th><td>${num(p.ugf)}</td></tr>
+      <tr><th>${t("hq")}</th><td>${num(p.habitat_quality)}</td></tr>
       ${p.groenkaart_nodata_share === undefined ? "" : `<tr><th>${t("nodata")}</th><td>${pct(p.groenkaart_nodata_share)}</td></tr>`}
       ${p.inwoners === undefined ? "" : `<tr><th>${t("inhabitants")}</th><td>${p.inwoners ?? "–"}</td></tr>`}
     </table>${sourceNote()}`;
@@ -172,6 +173,7 @@ async function cellTable(lngLat) {
         <tr><th>${t("green")}</th><td>${pct(v.green_share)}</td></tr>
         <tr><th>${t("n2k")}</th><td>${pct(v.natura2000_share)}</td></tr>
         <tr><th>${t("baf")}</th><td>${num(v.baf)}</td></tr>
+        <tr><th>${t("hq")}</th><td>${num(v.habitat_quality)}</td></tr>
         <tr><th>${t("landcover")}</th><td>${esc(lc)}</td></tr>
       </table>${sourceNote()}`;
   } catch {
