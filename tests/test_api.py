@@ -160,3 +160,24 @@ def test_search_without_a_match_or_query(client: TestClient) -> None:
     assert client.get("/api/search", params={"q": "Atlantis"}).json()["places"] == []
     assert client.get("/api/search", params={"q": ""}).status_code == 400
     assert client.get("/api/search", params={"q": "x" * 101}).status_code == 400
+
+
+def test_explain_a_cell(client: TestClient) -> None:
+    body = client.get("/api/explain", params={"x": 112000, "y": 399000}).json()
+    assert body["gemeente"] == "GM0758" and body["area"]["level"] == "buurt"
+    score = body["score"]
+    assert score["formula"] == "0.85 · green_share + 0.15 · natura2000_share"
+    parts = {c["id"]: c for c in body["components"]}
+    assert set(parts) == {"green_share", "natura2000_share"}
+    total = sum(c["contribution"] for c in body["components"])
+    assert total == pytest.approx(score["value"], abs=1e-5)
+    assert 1 <= score["class"] <= 7 and score["label_nl"]
+    assert {c["id"] for c in body["context"]} == {"habitat_quality", "baf", "ugf"}
+    assert body["landcover"]["parameters"]["habitat"]["source"]
+    assert body["landcover"]["confidence"]["level"] == 2
+    assert {s["source_id"] for s in body["sources"]} >= {"rivm-groenkaart", "natura2000"}
+
+
+def test_explain_outside_and_bad_input(client: TestClient) -> None:
+    assert client.get("/api/explain", params={"x": 155000, "y": 463000}).status_code == 404
+    assert client.get("/api/explain", params={"x": "abc", "y": 1}).status_code == 400

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import math
 from typing import Annotated, Any
 
-import rasterio
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from shapely.geometry import Point
 
 from biostresstest.analysis.scoring import SCORE_CLASSES, SCORE_VERSION
 from biostresstest.core.crs import WGS84
@@ -23,9 +20,9 @@ from biostresstest.model.areas import (
 from biostresstest.model.confidence import Confidence
 from biostresstest.model.landcover import load_classes
 from biostresstest.model.store import Store
-from biostresstest.pipeline.common import INDICATOR_LAYERS
 from biostresstest.sources.registry import SOURCES
 from biostresstest.web.deps import get_store, to_rd
+from biostresstest.web.explain import cell_at, clean
 from biostresstest.web.search import search
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -111,7 +108,7 @@ def gemeenten(store: StoreDep) -> list[dict[str, Any]]:
                 "cell_size": manifest.get("grid", {}).get("cell_size"),
                 "feature_layers": store.feature_layers(code),
                 "name": row["name"],
-                "score": _clean(row["score"]),
+                "score": clean(row["score"]),
                 "score_class": int(row["score_class"]),
                 "bounds_wgs84": [float(v) for v in unit.to_crs(WGS84).total_bounds],
                 "created": manifest.get("created"),
@@ -210,8 +207,8 @@ def _feature_collection(frame: Any, columns: list[str], id_column: str) -> Respo
     features = [
         {
             "type": "Feature",
-            "id": _clean(row[id_column]) if id_column in row else None,
-            "properties": {k: _clean(row[k]) for k in columns if k in row},
+            "id": clean(row[id_column]) if id_column in row else None,
+            "properties": {k: clean(row[k]) for k in columns if k in row},
             "geometry": row.geometry.__geo_interface__,
         }
         for _, row in frame.iterrows()
@@ -228,46 +225,6 @@ def cell(
     crs: Annotated[str, Query(description="EPSG:28992 (default) or EPSG:4326")] = "EPSG:28992",
 ) -> dict[str, Any]:
     """The values of the grid cell at a point, its area unit, and the sources they come from."""
-    rx, ry = to_rd(x, y, crs)
-    for key in store.gemeenten():
-        level = AreaLevel.BUURT if key.startswith("GM") else AreaLevel.GEBIED
-        units = store.areas(key, level, bbox=(rx, ry, rx, ry))
-        units = units[units.contains(Point(rx, ry))]
-        if units.empty:
-            continue
-        values: dict[str, Any] = {}
-        for name in (*INDICATOR_LAYERS, "score_class", "landcover", "confidence"):
-            with rasterio.open(store.raster_path(key, name)) as src:
-                values[name] = _clean(next(src.sample([(rx, ry)]))[0])
-        row = units.iloc[0]
-        unit = {"code": row["code"], "name": row["name"], "score_class": int(row["score_class"])}
-        land_cover = load_classes().by_code(values["landcover"]) if values["landcover"] else None
-        return {
-            "x": round(rx, 2),
-            "y": round(ry, 2),
-            "gemeente": key,
-            "area": {**unit, "level": level.value},
-            "buurt": unit if level is AreaLevel.BUURT else None,
-            "cell": values,
-            "landcover": None
-            if land_cover is None
-            else {
-                "key": land_cover.key,
-                "name_nl": land_cover.name_nl,
-                "name_en": land_cover.name_en,
-            },
-            "sources": store.manifest(key).get("inputs", []),
-        }
-    raise NotLoaded(
-        f"no published results at x={rx:.0f}, y={ry:.0f} (RD)",
-        hint="pick a point inside a loaded gemeente or study area (see /api/gemeenten)",
-    )
-
-
-def _clean(value: Any) -> Any:
-    """JSON-safe scalars: NaN → None, numpy numbers → Python numbers."""
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float):
-        return None if math.isnan(value) else round(value, 6)
-    return value
+    found = cell_at(store, *to_rd(x, y, crs))
+    found.pop("unit_values")
+    return found

@@ -14,7 +14,7 @@ from biostresstest.core.errors import BiostresstestError
 from biostresstest.core.settings import Settings, get_settings
 from biostresstest.model.embedded import EmbeddedStore
 from biostresstest.model.store import Store
-from biostresstest.web import api, ogc, tiles
+from biostresstest.web import api, explain, ogc, tiles
 from biostresstest.web.errors import install_error_handlers
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(api.router)
     app.include_router(tiles.router)
     app.include_router(ogc.router)
+    app.include_router(explain.router)
 
     @app.get("/api/config", tags=["api"])
     def config() -> dict[str, Any]:

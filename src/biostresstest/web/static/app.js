@@ -7,6 +7,7 @@ const TEXT = {
     legendNote: "Vaste klassegrenzen, gelijk voor elke gemeente.",
     cells: "Cellen tonen (vanaf zoom 14)", sources: "Bronnen",
     clickHint: "Klik op de kaart voor de waarden van een buurt of cel.",
+    why: "Zo ontstaat de score", confidenceShort: "Betrouwbaarheid",
     baf: "Biotoopfactor (BAF)", ugf: "Groenfactor (UGF)", hq: "Habitatkwaliteit (InVEST)",
     green: "Aandeel groen", n2k: "Aandeel Natura 2000", score: "Score", cls: "Klasse",
     nodata: "Zonder groenkaartwaarde", cell: "Cel", inhabitants: "Inwoners",
@@ -25,6 +26,7 @@ const TEXT = {
     legendNote: "Fixed class bounds, the same for every municipality.",
     cells: "Show cells (from zoom 14)", sources: "Sources",
     clickHint: "Click the map for the values of a neighbourhood or cell.",
+    why: "How the score is made", confidenceShort: "Confidence",
     baf: "Biotope Area Factor", ugf: "Urban Greening Factor", hq: "Habitat quality (InVEST)",
     green: "Green share", n2k: "Natura 2000 share", score: "Score", cls: "Class",
     nodata: "Without green-map value", cell: "Cell", inhabitants: "Inhabitants",
@@ -162,20 +164,23 @@ function areaTable(p) {
 
 async function cellTable(lngLat) {
   try {
-    const a = await getJSON(`/api/cell?x=${lngLat.lng}&y=${lngLat.lat}&crs=EPSG:4326`);
-    const v = a.cell;
-    const size = current.cell_size ? `${current.cell_size} × ${current.cell_size} m` : "";
-    const lc = a.landcover ? (lang === "nl" ? a.landcover.name_nl : a.landcover.name_en) : "–";
+    const a = await getJSON(`/api/explain?x=${lngLat.lng}&y=${lngLat.lat}&crs=EPSG:4326`);
+    const size = a.cell_size_m ? `${a.cell_size_m} × ${a.cell_size_m} m` : "";
+    const name = (o) => (lang === "nl" ? o.title_nl || o.name_nl : o.title_en || o.name_en);
+    const rows = [...a.components, ...a.context].map((c) =>
+      `<tr><th>${esc(name(c))}</th><td>${c.unit.startsWith("fraction") ? pct(c.value) : num(c.value)}</td></tr>`).join("");
+    const why = a.components.map((c) => `${c.weight} × ${esc(name(c)).toLowerCase()}`).join(" + ");
+    const lc = a.landcover
+      ? `<tr><th>${t("landcover")}</th><td>${esc(name(a.landcover))}</td></tr>
+         <tr><th>${t("confidenceShort")}</th><td>${esc(lang === "nl" ? a.landcover.confidence.label_nl : a.landcover.confidence.label_en)}</td></tr>`
+      : "";
     return `<strong>${t("cell")} ${size}</strong> <small>RD ${a.x.toFixed(0)}, ${a.y.toFixed(0)} · ${esc(a.area.name)}</small>
       <table>
-        <tr><th>${t("cls")}</th><td>${esc(v.score_class)}</td></tr>
-        <tr><th>${t("score")}</th><td>${v.score === null ? "–" : Number(v.score).toFixed(3)}</td></tr>
-        <tr><th>${t("green")}</th><td>${pct(v.green_share)}</td></tr>
-        <tr><th>${t("n2k")}</th><td>${pct(v.natura2000_share)}</td></tr>
-        <tr><th>${t("baf")}</th><td>${num(v.baf)}</td></tr>
-        <tr><th>${t("hq")}</th><td>${num(v.habitat_quality)}</td></tr>
-        <tr><th>${t("landcover")}</th><td>${esc(lc)}</td></tr>
-      </table>${sourceNote()}`;
+        <tr><th>${t("cls")}</th><td>${esc(a.score.class)} (${esc(lang === "nl" ? a.score.label_nl : a.score.label_en)})</td></tr>
+        <tr><th>${t("score")}</th><td>${num(a.score.value)}</td></tr>
+        ${rows}${lc}
+      </table>
+      <p class="why"><small>${t("why")}: ${t("score").toLowerCase()} = ${why}</small></p>${sourceNote()}`;
   } catch {
     return t("noData");
   }

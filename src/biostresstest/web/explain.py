@@ -1,0 +1,157 @@
+"""How a score came about: the values of a cell, the components, their inputs and sources."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+import rasterio
+from fastapi import APIRouter, Depends, Query
+from shapely.geometry import Point
+
+from biostresstest.analysis.habitat import SPEC as HABITAT_SPEC
+from biostresstest.analysis.indicators import GREEN_SHARE, NATURA2000_SHARE
+from biostresstest.analysis.scoring import CLASS_BOUNDS, SCORE_CLASSES, SCORE_VERSION, WEIGHTS
+from biostresstest.analysis.spec import IndicatorSpec
+from biostresstest.analysis.surface_factor import SPECS as FACTOR_SPECS
+from biostresstest.core.errors import NotLoaded
+from biostresstest.model.areas import AreaLevel
+from biostresstest.model.confidence import Confidence
+from biostresstest.model.landcover import load_classes
+from biostresstest.model.store import Store
+from biostresstest.pipeline.common import INDICATOR_LAYERS
+from biostresstest.web.deps import get_store, to_rd
+
+router = APIRouter(prefix="/api", tags=["api"])
+StoreDep = Annotated[Store, Depends(get_store)]
+
+SCORE_COMPONENTS: tuple[IndicatorSpec, ...] = (GREEN_SHARE, NATURA2000_SHARE)
+CONTEXT_INDICATORS: tuple[IndicatorSpec, ...] = (
+    HABITAT_SPEC,
+    FACTOR_SPECS["baf"],
+    FACTOR_SPECS["ugf"],
+)
+
+
+def cell_at(store: Store, rx: float, ry: float) -> dict[str, Any]:
+    """The published values of the cell at RD (rx, ry) and the area unit that holds it."""
+    for key in store.gemeenten():
+        level = AreaLevel.BUURT if key.startswith("GM") else AreaLevel.GEBIED
+        units = store.areas(key, level, bbox=(rx, ry, rx, ry))
+        units = units[units.contains(Point(rx, ry))]
+        if units.empty:
+            continue
+        values: dict[str, Any] = {}
+        for name in (*INDICATOR_LAYERS, "score_class", "landcover", "confidence"):
+            with rasterio.open(store.raster_path(key, name)) as src:
+                values[name] = clean(next(src.sample([(rx, ry)]))[0])
+        row = units.iloc[0]
+        unit = {"code": row["code"], "name": row["name"], "score_class": int(row["score_class"])}
+        land_cover = load_classes().by_code(values["landcover"]) if values["landcover"] else None
+        return {
+            "x": round(rx, 2),
+            "y": round(ry, 2),
+            "gemeente": key,
+            "area": {**unit, "level": level.value},
+            "buurt": unit if level is AreaLevel.BUURT else None,
+            "cell": values,
+            "landcover": None
+            if land_cover is None
+            else {
+                "key": land_cover.key,
+                "name_nl": land_cover.name_nl,
+                "name_en": land_cover.name_en,
+            },
+            "sources": store.manifest(key).get("inputs", []),
+            "unit_values": {k: clean(row[k]) for k in INDICATOR_LAYERS if k in row},
+        }
+    raise NotLoaded(
+        f"no published results at x={rx:.0f}, y={ry:.0f} (RD)",
+        hint="pick a point inside a loaded gemeente or study area (see /api/gemeenten)",
+    )
+
+
+@router.get("/explain")
+def explain(
+    store: StoreDep,
+    x: Annotated[float, Query(description="x (RD) or longitude")],
+    y: Annotated[float, Query(description="y (RD) or latitude")],
+    crs: Annotated[str, Query(description="EPSG:28992 (default) or EPSG:4326")] = "EPSG:28992",
+) -> dict[str, Any]:
+    """How the score of the cell at a point came about, and of the area unit that holds it."""
+    found = cell_at(store, *to_rd(x, y, crs))
+    values = found["cell"]
+    manifest = store.manifest(found["gemeente"])
+    score_class = values["score_class"] or 0
+    label = next((c for c in SCORE_CLASSES if c.value == score_class), None)
+    return {
+        "x": found["x"],
+        "y": found["y"],
+        "gemeente": found["gemeente"],
+        "area": found["area"],
+        "cell_size_m": manifest.get("grid", {}).get("cell_size"),
+        "score": {
+            "version": SCORE_VERSION,
+            "value": values["score"],
+            "class": score_class,
+            "label_nl": label.label_nl if label else None,
+            "label_en": label.label_en if label else None,
+            "formula": " + ".join(f"{w} · {k}" for k, w in WEIGHTS.items()),
+            "class_bounds": [round(b, 6) for b in CLASS_BOUNDS],
+            "area_value": found["unit_values"].get("score"),
+        },
+        "components": [
+            _component(spec, values, found["unit_values"], WEIGHTS.get(spec.id))
+            for spec in SCORE_COMPONENTS
+        ],
+        "context": [
+            _component(spec, values, found["unit_values"], None) for spec in CONTEXT_INDICATORS
+        ],
+        "landcover": _land_cover(values),
+        "sources": found["sources"],
+    }
+
+
+def _component(
+    spec: IndicatorSpec, cell: dict[str, Any], unit: dict[str, Any], weight: float | None
+) -> dict[str, Any]:
+    value = cell.get(spec.id)
+    return {
+        "id": spec.id,
+        "title_nl": spec.title_nl,
+        "title_en": spec.title_en,
+        "unit": spec.unit,
+        "value": value,
+        "area_value": unit.get(spec.id),
+        "weight": weight,
+        "contribution": None if weight is None or value is None else round(weight * value, 6),
+        "inputs": list(spec.inputs),
+        "description": spec.description,
+    }
+
+
+def _land_cover(values: dict[str, Any]) -> dict[str, Any] | None:
+    if not values["landcover"]:
+        return None
+    land_cover = load_classes().by_code(values["landcover"])
+    level = Confidence(values["confidence"] or 0)
+    parameters = {}
+    for name in ("habitat", "baf", "ugf"):
+        sourced = getattr(land_cover, name)
+        parameters[name] = {"value": sourced.value, "source": sourced.source, "note": sourced.note}
+    return {
+        "key": land_cover.key,
+        "name_nl": land_cover.name_nl,
+        "name_en": land_cover.name_en,
+        "parameters": parameters,
+        "confidence": {"level": int(level), "label_nl": level.label_nl, "label_en": level.label_en},
+    }
+
+
+def clean(value: Any) -> Any:
+    """JSON-safe scalars: NaN → None, numpy numbers → Python numbers."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, 6)
+    return value
