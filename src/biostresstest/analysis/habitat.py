@@ -8,17 +8,22 @@ and quality are what natcap.invest would give on the same rasters and tables.
 
 from __future__ import annotations
 
+from typing import cast
+
+import dask.array as da
 import numpy as np
 
 from biostresstest.analysis.habitat_quality import (
     DEG_NODATA,
     ClassTable,
+    Decay,
     ThreatSpec,
     classify,
     degradation,
     habitat_of,
     quality,
 )
+from biostresstest.analysis.hq_kernels import distance_cap
 from biostresstest.analysis.spec import IndicatorSpec
 from biostresstest.model.landcover import LandCoverTable
 from biostresstest.model.threats import ThreatTable
@@ -36,10 +41,73 @@ SPEC = IndicatorSpec(
 )
 
 
+CHUNK_CELLS = 2048
+"""Edge of the square blocks a large grid is computed in (see :func:`habitat_quality`)."""
+WHOLE_GRID_MAX_CELLS = 4096 * 4096
+"""Grids up to this many cells are computed in one piece."""
+
+
 def habitat_quality(
-    classes: np.ndarray, table: LandCoverTable, threats: ThreatTable, cell_size: float
+    classes: np.ndarray,
+    table: LandCoverTable,
+    threats: ThreatTable,
+    cell_size: float,
+    chunk: int | None = None,
 ) -> dict[str, np.ndarray]:
-    """Degradation and quality per cell (float32, NaN where a cell has no class)."""
+    """Degradation and quality per cell (float32, NaN where a cell has no class).
+
+    A grid larger than :data:`WHOLE_GRID_MAX_CELLS` (or any grid when ``chunk`` is given) is
+    computed in blocks with dask, each with a halo as wide as the longest threat distance; the
+    distance to the nearest threat cell is exact within that reach, so the result is identical
+    to the whole-grid run (a test checks it bit for bit).
+    """
+    class_table, codes = _class_table(table, threats)
+    if chunk is None and classes.size > WHOLE_GRID_MAX_CELLS:
+        chunk = CHUNK_CELLS
+    if chunk is None:
+        deg = _degradation(classes, class_table, codes, table, threats, cell_size)
+    else:
+        halo = max(distance_cap(t.max_dist_m / cell_size) for t in threats.threats) + 1
+        blocks = da.from_array(classes, chunks=chunk)
+        deg = blocks.map_overlap(
+            _degradation,
+            depth=halo,
+            boundary="none",
+            dtype=np.float32,
+            class_table=class_table,
+            codes=codes,
+            table=table,
+            threats=threats,
+            cell_size=cell_size,
+        ).compute(scheduler="threads")
+    index, _ = classify(classes, codes, nodata=0)
+    qual = quality(deg, habitat_of(index, class_table), threats.half_saturation)
+    for array in (deg, qual):
+        array[array == np.float32(DEG_NODATA)] = np.nan
+    return {"degradation": deg, "habitat_quality": qual}
+
+
+def _degradation(
+    classes: np.ndarray,
+    class_table: ClassTable,
+    codes: np.ndarray,
+    table: LandCoverTable,
+    threats: ThreatTable,
+    cell_size: float,
+) -> np.ndarray:
+    """InVEST's deg_sum of one block (or the whole grid); threat cells from the classes."""
+    index, _ = classify(classes, codes, nodata=0)
+    specs = []
+    for threat in threats.threats:
+        sources = [table.by_key(key).code for key in threat.classes]
+        decay = cast(Decay, threat.decay)
+        spec = ThreatSpec(threat.key, threat.max_dist_m, threat.weight, decay)
+        specs.append((spec, np.isin(classes, sources)))
+    return degradation(index, specs, class_table, pixel_m=cell_size)
+
+
+def _class_table(table: LandCoverTable, threats: ThreatTable) -> tuple[ClassTable, np.ndarray]:
+    """InVEST's lookup arrays of the class table, and the sorted class codes."""
     ordered = sorted(table, key=lambda c: c.code)
     codes = np.array([c.code for c in ordered], dtype=np.int64)
 
@@ -51,14 +119,4 @@ def habitat_quality(
         lut([c.habitat.value for c in ordered]),
         {t.key: lut([c.sensitivity[t.key] for c in ordered]) for t in threats.threats},
     )
-    index, _ = classify(classes, codes, nodata=0)
-    specs = []
-    for threat in threats.threats:
-        sources = [table.by_key(key).code for key in threat.classes]
-        spec = ThreatSpec(threat.key, threat.max_dist_m, threat.weight, threat.decay)  # type: ignore[arg-type]
-        specs.append((spec, np.isin(classes, sources)))
-    deg = degradation(index, specs, class_table, pixel_m=cell_size)
-    qual = quality(deg, habitat_of(index, class_table), threats.half_saturation)
-    for array in (deg, qual):
-        array[array == np.float32(DEG_NODATA)] = np.nan
-    return {"degradation": deg, "habitat_quality": qual}
+    return class_table, codes
