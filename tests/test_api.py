@@ -172,7 +172,7 @@ def test_explain_a_cell(client: TestClient) -> None:
     total = sum(c["contribution"] for c in body["components"])
     assert total == pytest.approx(score["value"], abs=1e-5)
     assert 1 <= score["class"] <= 7 and score["label_nl"]
-    assert {c["id"] for c in body["context"]} == {"habitat_quality", "baf", "ugf"}
+    assert {c["id"] for c in body["context"]} == {"habitat_quality", "vulnerability", "baf", "ugf"}
     assert body["landcover"]["parameters"]["habitat"]["source"]
     assert body["landcover"]["confidence"]["level"] == 2
     assert {s["source_id"] for s in body["sources"]} >= {"rivm-groenkaart", "natura2000"}

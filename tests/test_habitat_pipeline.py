@@ -135,3 +135,27 @@ def test_chunked_run_is_identical_to_the_whole_grid(otterlo: tuple) -> None:
         habitat_quality(coarse, table, threats, 10.0, chunk=64)["degradation"],
         equal_nan=True,
     )
+
+
+def test_vulnerability_is_pressure_times_sensitivity() -> None:
+    from biostresstest.analysis.habitat import vulnerability
+
+    deg = np.array([0.0, 0.15, 10.0, np.nan], np.float32)
+    habitat = np.array([1.0, 0.8, 0.5, 1.0], np.float32)
+    result = vulnerability(deg, habitat, 0.15)
+    assert result[0] == 0.0
+    assert result[1] == pytest.approx(0.4)  # half the pressure at D = k, times H
+    assert result[2] == pytest.approx(0.5, abs=1e-3)
+    assert np.isnan(result[3])
+
+
+def test_vulnerability_equals_habitat_minus_quality(otterlo: tuple) -> None:
+    settings, _ = otterlo
+    store = EmbeddedStore(settings.data_dir / "store")
+    with rasterio.open(store.raster_path("otterlo", "landcover")) as src:
+        classes = src.read(1, window=Window(0, 0, 300, 300))
+    table = load_classes()
+    result = habitat_quality(classes, table, load_threats(), 1.0)
+    habitat = np.array([table.by_code(c).habitat.value if c else np.nan for c in classes.ravel()])
+    expected = habitat.reshape(classes.shape) - result["habitat_quality"]
+    assert np.allclose(result["vulnerability"], expected, atol=1e-6, equal_nan=True)

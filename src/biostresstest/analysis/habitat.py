@@ -41,6 +41,18 @@ SPEC = IndicatorSpec(
 )
 
 
+VULNERABILITY_SPEC = IndicatorSpec(
+    id="vulnerability",
+    title_nl="Kwetsbaarheid (druk × gevoeligheid)",
+    title_en="Vulnerability (pressure × sensitivity)",
+    unit="index 0–1",
+    inputs=("landcover",),
+    description=(
+        "Threat pressure (degradation through the half-saturation curve) times the habitat "
+        "suitability at stake, as the DPRA stress test combines exposure and sensitivity."
+    ),
+)
+
 CHUNK_CELLS = 2048
 """Edge of the square blocks a large grid is computed in (see :func:`habitat_quality`)."""
 WHOLE_GRID_MAX_CELLS = 4096 * 4096
@@ -81,10 +93,31 @@ def habitat_quality(
             cell_size=cell_size,
         ).compute(scheduler="threads")
     index, _ = classify(classes, codes, nodata=0)
-    qual = quality(deg, habitat_of(index, class_table), threats.half_saturation)
+    habitat = habitat_of(index, class_table)
+    qual = quality(deg, habitat, threats.half_saturation)
     for array in (deg, qual):
         array[array == np.float32(DEG_NODATA)] = np.nan
-    return {"degradation": deg, "habitat_quality": qual}
+    return {
+        "degradation": deg,
+        "habitat_quality": qual,
+        "vulnerability": vulnerability(deg, habitat, threats.half_saturation),
+    }
+
+
+def vulnerability(deg: np.ndarray, habitat: np.ndarray, k: float) -> np.ndarray:
+    """Pressure × sensitivity, in the form of the DPRA stress test (0 none … 1 highest).
+
+    Pressure is the degradation through the same half-saturation curve as quality,
+    ``D^z / (D^z + k^z)`` (0 without threats, ½ at D = k); sensitivity is what there is to lose,
+    the habitat suitability of the class. So a sealed cell (nothing to lose) and an untouched
+    wood (no pressure) are not vulnerable, a wood along a motorway is. Equal to ``H − Q``.
+    """
+    d = deg.astype(np.float64)
+    pressure = d**2.5 / (d**2.5 + k**2.5)
+    with np.errstate(invalid="ignore"):
+        result = (pressure * habitat).astype(np.float32)
+    result[np.isnan(d)] = np.nan
+    return result
 
 
 def _degradation(

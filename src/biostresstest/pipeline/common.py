@@ -49,6 +49,7 @@ INDICATOR_LAYERS = (
     "ugf",
     "habitat_quality",
     "degradation",
+    "vulnerability",
 )
 """Cell layers every run publishes (besides ``score_class``, ``landcover``, ``confidence``)."""
 
@@ -61,6 +62,7 @@ RASTER_DESCRIPTIONS = {
     "ugf": "Urban Greening Factor (London) 0..1",
     "habitat_quality": "InVEST 3.20 habitat quality 0..1 (threats from the land cover)",
     "degradation": "InVEST 3.20 habitat degradation (weighted threat sum)",
+    "vulnerability": "pressure × sensitivity 0..1 (degradation curve × habitat suitability)",
 }
 
 

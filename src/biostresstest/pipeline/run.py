@@ -113,6 +113,7 @@ def run_gemeente(
         "ugf": green["ugf"],
         "habitat_quality": habitat["habitat_quality"],
         "degradation": habitat["degradation"],
+        "vulnerability": habitat["vulnerability"],
     }
 
     ctx.progress("aggregate")

@@ -125,6 +125,7 @@ def run_area(
         "ugf": land_cover["ugf"],
         "habitat_quality": habitat["habitat_quality"],
         "degradation": habitat["degradation"],
+        "vulnerability": habitat["vulnerability"],
     }
 
     ctx.progress("aggregate")

@@ -45,6 +45,7 @@ AREA_PROPERTIES = [
     "ugf",
     "habitat_quality",
     "degradation",
+    "vulnerability",
 ]
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from shapely.geometry import Point
 
 from biostresstest.analysis.habitat import SPEC as HABITAT_SPEC
+from biostresstest.analysis.habitat import VULNERABILITY_SPEC
 from biostresstest.analysis.indicators import GREEN_SHARE, NATURA2000_SHARE
 from biostresstest.analysis.scoring import CLASS_BOUNDS, SCORE_CLASSES, SCORE_VERSION, WEIGHTS
 from biostresstest.analysis.spec import IndicatorSpec
@@ -28,6 +29,7 @@ StoreDep = Annotated[Store, Depends(get_store)]
 SCORE_COMPONENTS: tuple[IndicatorSpec, ...] = (GREEN_SHARE, NATURA2000_SHARE)
 CONTEXT_INDICATORS: tuple[IndicatorSpec, ...] = (
     HABITAT_SPEC,
+    VULNERABILITY_SPEC,
     FACTOR_SPECS["baf"],
     FACTOR_SPECS["ugf"],
 )
