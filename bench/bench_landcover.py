@@ -383,9 +383,22 @@ def project(results: dict[str, dict[str, Any]], target_km2: float) -> dict[str, 
                 base_mib + max(peak - base_mib, 0.0) * k_cells)
     if cells_small:
         full_peak = results.get("cells-100km2", {}).get("max_rss_mib")
+        per_cell = cells_small["peak_b_per_cell"]
         row(memory_rows, "cell arrays (synthetic)", "imports fixed + peak B/cell × cells",
-            base_mib + cells_small["peak_b_per_cell"] * cells / MIB,
-            base_mib + cells_small["peak_b_per_cell"] * target_cells / MIB, full_peak)
+            base_mib + per_cell * cells / MIB, base_mib + per_cell * target_cells / MIB,
+            full_peak)
+        # layers the run publishes that the synthetic steps do not make (they are held too)
+        missing = {name: r["dtype"] for name, r in cold.get("rasters", {}).items()
+                   if name not in cells_small.get("held_arrays", {})}
+        if missing:
+            import numpy as np
+
+            extra = sum(np.dtype(d).itemsize for d in missing.values())
+            names = ", ".join(missing)
+            row(memory_rows, "cell arrays of the run",
+                f"the above + the other published layers ({names}: +{extra} B/cell)",
+                base_mib + (per_cell + extra) * cells / MIB,
+                base_mib + (per_cell + extra) * target_cells / MIB)
     return {
         "target_km2": target_km2,
         "measured_km2": area_km2,
@@ -432,10 +445,13 @@ def memory_notes(proj: dict[str, Any], results: dict[str, dict[str, Any]]) -> li
             f"the most memory-hungry cell step is {name}: {worst['peak_b_per_cell']:.0f} B/cell "
             f"= {worst['peak_b_per_cell'] * cells / GIB:.1f} GiB at its peak, on top of what "
             "is held")
+    covered = {"fetch", "landcover", "natura2000", "score"}  # what the synthetic cells run
+    others = [s for s in results.get("run-cold", {}).get("step_seconds") or {} if s not in covered]
     notes += [
-        "not in the cell-array figures: exactextract's buffers in aggregate, the COG writer's "
-        "buffers in publish, the vector objects (those grow with the object count; they are "
-        "in the RSS projections of read/harmonise/run-cold)",
+        "not in the cell-array figures: the working arrays of the run's steps the synthetic "
+        f"cells do not run ({', '.join([*others, 'publish'])}; e.g. exactextract's buffers in "
+        "aggregate, the COG writer's in publish) and the vector objects (those grow with the "
+        "object count; all of it is in the RSS projection of run-cold)",
         f"disk: the step cache (.npz, uncompressed) and the store grow by the same factor "
         f"({proj['cell_factor']:.0f}×)",
     ]
@@ -444,7 +460,9 @@ def memory_notes(proj: dict[str, Any], results: dict[str, dict[str, Any]]) -> li
     total = proj["machine_mem_total_mib"]
     for budget, label in ((8 * 1024, "an 8 GiB machine"), (16 * 1024, "a 16 GiB machine"),
                           (total, "this machine")):
-        verdict = "would NOT fit" if worst_mib > budget else "would fit"
+        verdict = ("would NOT fit" if worst_mib > budget
+                   else "fits only just (less than 25 % to spare)" if worst_mib > 0.75 * budget
+                   else "would fit")
         notes.append(f"{label} ({budget / 1024:.1f} GiB): the largest projected peak "
                      f"({worst_mib / 1024:.1f} GiB) {verdict}, one run at a time with nothing "
                      "else running")

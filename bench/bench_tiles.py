@@ -474,6 +474,7 @@ def summarise(result: PhaseResult, usage: Usage, srv: Server) -> dict[str, Any]:
         "client_ms_per_request": round(usage.client_s * 1000 / done, 2),
     }
     summary["server_rss_after"] = rss_mib(srv.pid)
+    summary["loadavg_1min_after"] = round(os.getloadavg()[0], 2)  # other work on the machine?
     return summary
 
 
