@@ -39,8 +39,8 @@ def coverage_share(polygons: gpd.GeoSeries, grid: AnalysisGrid) -> np.ndarray:
         fill=0,
         dtype="uint8",
     )
-    counts = fine.reshape(sub.height, factor, sub.width, factor).sum(axis=(1, 3))
+    counts = fine.reshape(sub.height, factor, sub.width, factor).sum(axis=(1, 3), dtype="uint16")
     row0 = round((grid.ymax - sub.ymax) / grid.cell_size)
     col0 = round((sub.xmin - grid.xmin) / grid.cell_size)
-    share[row0 : row0 + sub.height, col0 : col0 + sub.width] = counts / factor**2
+    share[row0 : row0 + sub.height, col0 : col0 + sub.width] = counts * np.float32(1 / factor**2)
     return share

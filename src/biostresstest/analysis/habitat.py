@@ -24,34 +24,8 @@ from biostresstest.analysis.habitat_quality import (
     quality,
 )
 from biostresstest.analysis.hq_kernels import distance_cap
-from biostresstest.analysis.spec import IndicatorSpec
 from biostresstest.model.landcover import LandCoverTable
 from biostresstest.model.threats import ThreatTable
-
-SPEC = IndicatorSpec(
-    id="habitat_quality",
-    title_nl="Habitatkwaliteit",
-    title_en="Habitat quality",
-    unit="index 0–1",
-    inputs=("landcover",),
-    description=(
-        "InVEST 3.20 Habitat Quality: habitat suitability of the class, lowered by threats "
-        "(roads, rail, buildings, paving, intensive agriculture, light) within their reach."
-    ),
-)
-
-
-VULNERABILITY_SPEC = IndicatorSpec(
-    id="vulnerability",
-    title_nl="Kwetsbaarheid (druk × gevoeligheid)",
-    title_en="Vulnerability (pressure × sensitivity)",
-    unit="index 0–1",
-    inputs=("landcover",),
-    description=(
-        "Threat pressure (degradation through the half-saturation curve) times the habitat "
-        "suitability at stake, as the DPRA stress test combines exposure and sensitivity."
-    ),
-)
 
 CHUNK_CELLS = 2048
 """Edge of the square blocks a large grid is computed in (see :func:`habitat_quality`)."""

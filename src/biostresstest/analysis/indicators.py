@@ -1,4 +1,4 @@
-"""The first indicators per cell: green share and Natura 2000 share."""
+"""Declarative specs of the indicators per cell (kept free of heavy imports for the web app)."""
 
 from __future__ import annotations
 
@@ -33,4 +33,28 @@ NODATA_SHARE = IndicatorSpec(
     unit="fraction 0–1",
     inputs=("rivm-groenkaart",),
     description="Share the Groenkaart marks NoData (counted as not green); a data-quality flag.",
+)
+
+HABITAT_QUALITY = IndicatorSpec(
+    id="habitat_quality",
+    title_nl="Habitatkwaliteit",
+    title_en="Habitat quality",
+    unit="index 0–1",
+    inputs=("landcover",),
+    description=(
+        "InVEST 3.20 Habitat Quality: habitat suitability of the class, lowered by threats "
+        "(roads, rail, buildings, paving, intensive agriculture, light) within their reach."
+    ),
+)
+
+VULNERABILITY = IndicatorSpec(
+    id="vulnerability",
+    title_nl="Kwetsbaarheid (druk × gevoeligheid)",
+    title_en="Vulnerability (pressure × sensitivity)",
+    unit="index 0–1",
+    inputs=("landcover",),
+    description=(
+        "Threat pressure (degradation through the half-saturation curve) times the habitat "
+        "suitability at stake, as the DPRA stress test combines exposure and sensitivity."
+    ),
 )

@@ -34,14 +34,17 @@ LINK_DISTANCE_M = 100.0
 COHERENCE_BANDS = (20.0, 39.9, 59.9, 79.0)
 """WRI bands of SICB-2 coherence (%) for 1..4 points (methods.md §b.5 [S21c])."""
 _EIGHT = np.ones((3, 3), dtype=bool)
-_MARGIN = 4.0
-"""Cells. Two patches with an approximate gap (see ``patch_links``) this close to the link
-distance are checked exactly."""
+_CORNERS = np.array([(0, 0), (0, 1), (1, 0), (1, 1)], dtype=np.float64)
+_HALF_DIAGONAL = 0.5 * np.sqrt(2.0)
 _CHUNK = 256
 
 
 def natural_mask(
-    classes: np.ndarray, table: LandCoverTable, threshold: float = 0.5, *, include_water: bool = False
+    classes: np.ndarray,
+    table: LandCoverTable,
+    threshold: float = 0.5,
+    *,
+    include_water: bool = False,
 ) -> np.ndarray:
     """Cells of natural or semi-natural habitat: classes with habitat suitability ≥ ``threshold``.
 
@@ -92,56 +95,56 @@ def patches(
 def patch_links(
     labels: np.ndarray, grid: AnalysisGrid, link_distance_m: float = LINK_DISTANCE_M
 ) -> np.ndarray:
-    """Pairs (lo, hi) of patch labels whose edge-to-edge gap is ≤ ``link_distance_m``.
+    """Pairs (lo, hi) of patch labels whose edge-to-edge gap is ≤ ``link_distance_m``: exact.
 
-    The gap is measured between cell edges, as city_metrix does between polygons with
-    ``buffer(100).intersects``. This uses the half-distance trick. Two patches are within L of
-    each other exactly when some point lies within L/2 of both. That point is the midpoint of
-    their closest pair of points, so the Voronoi regions of the two patches meet there. A
-    Euclidean distance transform therefore gives every cell within L/2 + 4 cells its nearest
-    patch cell. Each pair of neighbouring cells that belong to different patches yields a
-    candidate pair, with the exact gap between their two nearest cells as an upper bound.
-    Candidates with a bound ≤ L are linked. Those within 4 cells above L are checked exactly
-    on the corners of their boundary cells (cKDTree).
-    Accuracy is therefore exact to the cell edges of the raster. What the raster itself costs is
-    at most one cell size in the outlines. The graph is planar, as in Graphab's planar
-    topology: a link that passes through a third patch's Voronoi region is replaced by the
-    two links through that patch. Clusters stay the same, but nl_ij in ``iic`` can differ.
+    The gap is measured between the outlines of the cells, as city_metrix measures it between
+    polygons with ``buffer(100).intersects``, so touching at exactly 100 m counts. Cells are
+    squares on one lattice, so the gap between two cells is the distance between their closest
+    corners, and the gap between two patches is that between the closest corners of their
+    boundary cells. For each patch, a cKDTree of its corners is queried with the boundary cells
+    of the other patches within reach: a cell centre within L of a corner proves the link (the
+    gap is at most that distance), a centre beyond L + ½√2 cell rules the cell out, and the
+    corners of the cells in between are checked exactly. The result is the complete threshold
+    graph that ``iic`` needs.
+    The half-distance trick (dilate by L/2, label the dilated mask) gives the same clusters in
+    one pass, but only to about one cell (two dilations that touch without overlapping merge,
+    and an odd L/cell cannot be halved on the grid), and no link graph, so it is not used.
     """
     _check_shape(labels, grid, "labels")
     n = int(labels.max(initial=0))
     if n < 2:
         return np.empty((0, 2), dtype=np.int32)
-    link = link_distance_m / grid.cell_size
-    dist, (rows, cols) = ndimage.distance_transform_edt(labels == 0, return_indices=True)
-    owner = labels[rows, cols]
-    near = dist <= link / 2 + _MARGIN
-    height, width = labels.shape
-    keys, gaps2 = [], []
-    for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):
-        p = (slice(0, height - dr), slice(max(-dc, 0), width - max(dc, 0)))
-        q = (slice(dr, height), slice(max(dc, 0), width - max(-dc, 0)))
-        hit = (owner[p] != owner[q]) & near[p] & near[q]
-        a, b = owner[p][hit].astype(np.int64), owner[q][hit].astype(np.int64)
-        di = np.abs(rows[p][hit] - rows[q][hit]).astype(np.int64) - 1
-        dj = np.abs(cols[p][hit] - cols[q][hit]).astype(np.int64) - 1
-        keys.append(np.minimum(a, b) * (n + 1) + np.maximum(a, b))
-        gaps2.append(np.maximum(di, 0) ** 2 + np.maximum(dj, 0) ** 2)
-    key, gap2 = np.concatenate(keys), np.concatenate(gaps2)
-    order = np.lexsort((gap2, key))
-    key, gap2 = key[order], gap2[order]
-    first = np.r_[True, key[1:] != key[:-1]] if key.size else np.zeros(0, dtype=bool)
-    key, gap2 = key[first], gap2[first]
-    linked = gap2 <= link**2 + 1e-9
-    check = np.flatnonzero(~linked & (gap2 <= (link + _MARGIN) ** 2))
-    if check.size:
-        boxes = ndimage.find_objects(labels)
-        reach = int(np.ceil(link + _MARGIN)) + 1
-        for i in check:
-            lo, hi = divmod(int(key[i]), n + 1)
-            linked[i] = _exact_gap(labels, boxes, lo, hi, reach) <= link + 1e-9
-    key = key[linked]
-    return np.stack([key // (n + 1), key % (n + 1)], axis=1).astype(np.int32)
+    lim = link_distance_m / grid.cell_size + 1e-9
+    pad = int(np.ceil(lim)) + 1
+    hi = ndimage.maximum_filter(labels, size=3, mode="constant", cval=0)
+    lo = ndimage.minimum_filter(labels, size=3, mode="constant", cval=0)
+    edge = np.where((hi != labels) | (lo != labels), labels, 0)
+    rows, cols = np.nonzero(edge)
+    owner = edge[rows, cols]
+    order = np.argsort(owner, kind="stable")
+    corners = (np.stack([rows[order], cols[order]], 1)[:, None, :] + _CORNERS).reshape(-1, 2)
+    start = 4 * np.concatenate(([0], np.cumsum(np.bincount(owner, minlength=n + 1)[1:])))
+    found = []
+    for k, box in enumerate(ndimage.find_objects(labels), start=1):
+        r0, c0 = max(box[0].start - pad, 0), max(box[1].start - pad, 0)
+        window = edge[r0 : box[0].stop + pad, c0 : box[1].stop + pad]
+        wr, wc = np.nonzero(window > k)
+        if not wr.size:
+            continue
+        tree = cKDTree(corners[start[k - 1] : start[k]])
+        centres = np.stack([wr + r0 + 0.5, wc + c0 + 0.5], 1)
+        dist, _ = tree.query(centres, distance_upper_bound=lim + _HALF_DIAGONAL)
+        hit = dist <= lim
+        unsure = np.flatnonzero(~hit & np.isfinite(dist))
+        if unsure.size:
+            probe = (centres[unsure, None, :] - 0.5 + _CORNERS).reshape(-1, 2)
+            exact, _ = tree.query(probe, distance_upper_bound=lim)
+            hit[unsure] = (exact.reshape(-1, 4) <= lim).any(axis=1)
+        near = np.unique(window[wr[hit], wc[hit]])
+        found.append(np.stack([np.full(near.size, k), near], 1))
+    if not found:
+        return np.empty((0, 2), dtype=np.int32)
+    return np.concatenate(found).astype(np.int32)
 
 
 def clusters(
@@ -173,9 +176,9 @@ def mesh_metrics(
     Clusters come from the whole grid and are clipped to each zone. A_i is the area of cluster i
     inside the zone, so a link through land outside the zone still counts. city_metrix clips
     the raster to the zone first, which loses such links and drops edge fragments under
-    1,000 m². Following city_metrix exactly [S21d], A_total is the natural area in the zone
-    (``total_area = na_gdf.area.sum()``) for both measures, as in the SICB manual's "total area
-    of all natural areas":
+    1,000 m². Following city_metrix exactly [S21d], A_total is the natural area (patches
+    ≥1,000 m²) in the zone, ``total_area = na_gdf.area.sum()``, for both measures. It is not the
+    zone's land area:
     ``ems_ha = Σ A_i² / A_total / 10,000`` and ``coherence_pct = Σ A_i² / A_total² × 100``.
     Both are 0 when the zone has no natural patch. Also given:
     ``mesh_ha = Σ A_i² / A_zone / 10,000`` is Jaeger's effective mesh size over the zone's area
@@ -239,8 +242,8 @@ def iic(
     zone_ids, zone_m2 = _zone_areas(zones, grid)
     z, p, a = _zone_patch_areas(labels, zones, grid)
     graph = _graph(links, n)
-    _, comp = csgraph.connected_components(graph, directed=False)
-    result = {}
+    comp = csgraph.connected_components(graph, directed=False)[1] if n else np.zeros(0, int)
+    result: dict[int, dict[str, float]] = {}
     for zone, area_l in zip(zone_ids.tolist(), zone_m2.tolist(), strict=True):
         sel = z == zone
         nodes, weights = p[sel] - 1, a[sel]
@@ -256,7 +259,7 @@ def iic(
                 sub_graph, directed=False, unweighted=True, indices=cols[rows]
             )[:, cols]
             total += float(np.sum(np.outer(w[rows], w) / (1.0 + hops)))
-        missing = weights.sum() ** 2 - w.sum() ** 2
+        missing = float(weights.sum() ** 2 - w.sum() ** 2)
         result[int(zone)] = {
             "iic": total / area_l**2,
             "iic_upper": (total + missing) / area_l**2,
@@ -336,27 +339,3 @@ def _zone_patch_areas(
     key = zones[sel].astype(np.int64) * (n + 1) + labels[sel]
     uniq, counts = np.unique(key, return_counts=True)
     return uniq // (n + 1), uniq % (n + 1), counts * grid.cell_area
-
-
-def _exact_gap(labels: np.ndarray, boxes: list[tuple[slice, slice] | None], a: int, b: int,
-               reach: int) -> float:
-    """Exact edge-to-edge gap (cells) of patches a and b: the closest corners of their cells."""
-    corners = []
-    for own, other in ((a, b), (b, a)):
-        box, obox = boxes[own - 1], boxes[other - 1]
-        assert box is not None and obox is not None
-        r0 = max(box[0].start - 1, obox[0].start - reach, 0)
-        r1 = min(box[0].stop + 1, obox[0].stop + reach, labels.shape[0])
-        c0 = max(box[1].start - 1, obox[1].start - reach, 0)
-        c1 = min(box[1].stop + 1, obox[1].stop + reach, labels.shape[1])
-        if r0 >= r1 or c0 >= c1:
-            return float("inf")
-        cells = labels[r0:r1, c0:c1] == own
-        edge = cells & ~ndimage.binary_erosion(cells, structure=_EIGHT, border_value=0)
-        r, c = np.nonzero(edge)
-        if r.size == 0:
-            return float("inf")
-        r, c = r + r0, c + c0
-        corners.append(np.concatenate([np.stack([r + i, c + j], 1) for i in (0, 1) for j in (0, 1)]))
-    dist, _ = cKDTree(corners[1]).query(corners[0], k=1)
-    return float(dist.min())

@@ -72,7 +72,13 @@ def stress_score(green_share: np.ndarray, natura2000_share: np.ndarray) -> np.nd
 
 
 def score_class(score: np.ndarray | float) -> np.ndarray:
-    """Class 1..7 of each score (0 where the score is NaN), as uint8."""
-    values = np.asarray(score, dtype="float64")
-    classes = np.digitize(values, CLASS_BOUNDS) + 1
-    return np.where(np.isnan(values), NO_CLASS, classes).astype("uint8")
+    """Class 1..7 of each score (0 where the score is NaN), as uint8.
+
+    Counted bound by bound in uint8 (2 bytes per cell at most besides the input), not through
+    ``np.digitize`` whose int64 result costs 8 bytes per cell on a national grid.
+    """
+    values = np.asarray(score)
+    classes = (~np.isnan(values)).astype("uint8")
+    for bound in CLASS_BOUNDS:
+        classes += values >= np.asarray(bound, dtype=values.dtype)
+    return classes

@@ -19,7 +19,6 @@ from rasterio.features import rasterize
 from biostresstest import __version__
 from biostresstest.analysis.aggregate import area_means
 from biostresstest.analysis.coverage import coverage_share
-from biostresstest.analysis.habitat import habitat_quality
 from biostresstest.analysis.scoring import (
     CLASS_BOUNDS,
     NO_CLASS,
@@ -112,6 +111,8 @@ def habitat_step(
     ctx: RunContext, classes: np.ndarray, grid: AnalysisGrid, depends: str
 ) -> dict[str, Any]:
     """InVEST Habitat Quality on the land cover, threats made of its classes (cached)."""
+    from biostresstest.analysis.habitat import habitat_quality  # numba and dask: load on use
+
     table, threats = load_classes(), load_threats()
     key = step_key(
         "habitat",

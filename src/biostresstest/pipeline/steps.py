@@ -78,9 +78,11 @@ class StepCache:
             self.root / f"{name}-{key}.gpkg"
         ).exists()
         if not done:
+            started = time.perf_counter()
             arrays, frames = compute()
             self.arrays(name, key, lambda: arrays)
             self.frames(name, key, lambda: frames)
+            self.log.record(name, key, False, time.perf_counter() - started)
             return arrays, frames
         return self.arrays(name, key, dict), self.frames(name, key, dict)
 

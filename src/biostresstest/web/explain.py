@@ -9,9 +9,12 @@ import rasterio
 from fastapi import APIRouter, Depends, Query
 from shapely.geometry import Point
 
-from biostresstest.analysis.habitat import SPEC as HABITAT_SPEC
-from biostresstest.analysis.habitat import VULNERABILITY_SPEC
-from biostresstest.analysis.indicators import GREEN_SHARE, NATURA2000_SHARE
+from biostresstest.analysis.indicators import (
+    GREEN_SHARE,
+    HABITAT_QUALITY,
+    NATURA2000_SHARE,
+    VULNERABILITY,
+)
 from biostresstest.analysis.scoring import CLASS_BOUNDS, SCORE_CLASSES, SCORE_VERSION, WEIGHTS
 from biostresstest.analysis.spec import IndicatorSpec
 from biostresstest.analysis.surface_factor import SPECS as FACTOR_SPECS
@@ -28,8 +31,8 @@ StoreDep = Annotated[Store, Depends(get_store)]
 
 SCORE_COMPONENTS: tuple[IndicatorSpec, ...] = (GREEN_SHARE, NATURA2000_SHARE)
 CONTEXT_INDICATORS: tuple[IndicatorSpec, ...] = (
-    HABITAT_SPEC,
-    VULNERABILITY_SPEC,
+    HABITAT_QUALITY,
+    VULNERABILITY,
     FACTOR_SPECS["baf"],
     FACTOR_SPECS["ugf"],
 )
