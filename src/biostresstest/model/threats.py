@@ -8,8 +8,9 @@ table: unknown classes or threats, distances, weights and decays out of range ar
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -39,6 +40,8 @@ class ThreatTable:
     threats: tuple[Threat, ...]
     half_saturation: float
     version: str
+    digest: str = ""
+    """Hash of the table file, so cached results computed with other values are not reused."""
 
 
 @lru_cache(maxsize=1)
@@ -49,7 +52,8 @@ def load_threats() -> ThreatTable:
         data = tomllib.loads(resource.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise CorruptInput(f"threat table cannot be read: {exc}") from exc
-    return validate_threats(data)
+    table = validate_threats(data)
+    return replace(table, digest=hashlib.sha256(resource.read_bytes()).hexdigest()[:16])
 
 
 def validate_threats(data: dict[str, Any]) -> ThreatTable:

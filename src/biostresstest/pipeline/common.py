@@ -111,22 +111,21 @@ def habitat_step(
     ctx: RunContext, classes: np.ndarray, grid: AnalysisGrid, depends: str
 ) -> dict[str, Any]:
     """InVEST Habitat Quality on the land cover, threats made of its classes (cached)."""
-    from biostresstest.analysis.habitat import habitat_quality  # numba and dask: load on use
-
     table, threats = load_classes(), load_threats()
     key = step_key(
         "habitat",
         depends=depends,
         classes=table.digest,
-        threats=threats.version,
+        threats=threats.digest,
         k=threats.half_saturation,
     )
-    return {
-        "key": key,
-        **ctx.cache.arrays(
-            "habitat", key, lambda: habitat_quality(classes, table, threats, grid.cell_size)
-        ),
-    }
+
+    def compute() -> dict[str, np.ndarray]:
+        from biostresstest.analysis.habitat import habitat_quality  # numba, dask: load on use
+
+        return habitat_quality(classes, table, threats, grid.cell_size)
+
+    return {"key": key, **ctx.cache.arrays("habitat", key, compute)}
 
 
 def score_step(
