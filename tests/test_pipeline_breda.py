@@ -122,3 +122,15 @@ def test_rerun_skips_finished_steps_and_keeps_the_published_state(
     )
     assert link.resolve() == before
     assert again.manifest["key"] == first.manifest["key"]
+
+
+def test_robustness_per_area(breda_store: EmbeddedStore) -> None:
+    for level in (AreaLevel.GEMEENTE, AreaLevel.WIJK, AreaLevel.BUURT):
+        frame = breda_store.areas("GM0758", level)
+        assert frame["natural_share"].between(0, 1).all()
+        assert frame["sicb_connectivity"].dropna().isin([0, 1, 2, 3, 4]).all()
+        assert (frame["distance_to_core"] >= 0).all()
+    centre = breda_store.areas("GM0758", AreaLevel.WIJK).set_index("code")
+    # the city centre has less natural area and lies further from core habitat than Ulvenhout
+    assert centre.loc["WK075800", "natural_share"] < centre.loc["WK075808", "natural_share"]
+    assert centre.loc["WK075800", "distance_to_core"] > centre.loc["WK075808", "distance_to_core"]

@@ -179,3 +179,15 @@ def test_coarser_cells_keep_area_true_class_fractions(
     assert 0 < np.nanmin(shares[shares > 0]) < 1  # mixed cells keep their fractions
     document = store.document("otterlo", "landcover")
     assert document["classes"]["otterlo"]["erf"] == pytest.approx(986_500, rel=0.005)
+
+
+def test_robustness_figures_of_the_square(store: EmbeddedStore) -> None:
+    [row] = store.areas("otterlo", AreaLevel.GEBIED).itertuples()
+    assert row.natural_share == pytest.approx(0.2165, abs=0.002)  # 86.6 ha of 400
+    assert row.coherence_pct == pytest.approx(31.2, abs=0.2)  # three forest clusters
+    assert row.sicb_connectivity == 1
+    assert row.ems_ha == pytest.approx(27.0, abs=0.2)
+    assert 0 < row.iic < 0.05
+    with rasterio.open(store.raster_path("otterlo", "distance_to_core")) as src:
+        distance = src.read(1)
+    assert np.nanmin(distance) == 0 and np.nanmax(distance) <= 5000

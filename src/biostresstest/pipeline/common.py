@@ -17,6 +17,7 @@ import shapely
 from rasterio.features import rasterize
 
 from biostresstest import __version__
+from biostresstest.analysis import robustness
 from biostresstest.analysis.aggregate import area_means
 from biostresstest.analysis.coverage import coverage_share
 from biostresstest.analysis.scoring import (
@@ -49,6 +50,7 @@ INDICATOR_LAYERS = (
     "habitat_quality",
     "degradation",
     "vulnerability",
+    "distance_to_core",
 )
 """Cell layers every run publishes (besides ``score_class``, ``landcover``, ``confidence``)."""
 
@@ -62,6 +64,7 @@ RASTER_DESCRIPTIONS = {
     "habitat_quality": "InVEST 3.20 habitat quality 0..1 (threats from the land cover)",
     "degradation": "InVEST 3.20 habitat degradation (weighted threat sum)",
     "vulnerability": "pressure × sensitivity 0..1 (degradation curve × habitat suitability)",
+    "distance_to_core": "distance to core habitat in metres, capped at 5000",
 }
 
 
@@ -126,6 +129,83 @@ def habitat_step(
         return habitat_quality(classes, table, threats, grid.cell_size)
 
     return {"key": key, **ctx.cache.arrays("habitat", key, compute)}
+
+
+ROBUSTNESS_COLUMNS = ("natural_share", "ems_ha", "coherence_pct", "sicb_connectivity", "iic")
+"""Per-area robustness figures added to every area unit."""
+
+
+def robustness_step(
+    ctx: RunContext,
+    natural: np.ndarray,
+    n2k_share: np.ndarray,
+    areas: dict[str, gpd.GeoDataFrame],
+    grid: AnalysisGrid,
+    depends: str,
+) -> dict[str, Any]:
+    """Natural patches, their 100 m clusters and distance to core habitat (cached).
+
+    Returns the cell layer ``distance_to_core`` and, per level, one array per figure of
+    :data:`ROBUSTNESS_COLUMNS` in the order of the level's area units.
+    """
+    key = step_key("robustness", depends=depends, levels=sorted(areas))
+
+    def compute() -> dict[str, np.ndarray]:
+        labels, patch_areas = robustness.patches(natural, grid)
+        links = robustness.patch_links(labels, grid)
+        cluster_of_patch = robustness.clusters(labels, grid, links=links)
+        core = robustness.core_mask(n2k_share, labels, patch_areas)
+        result = {"distance_to_core": robustness.distance_to_core(core, grid)}
+        for level, frame in areas.items():
+            zones = rasterize(
+                zip(frame.geometry, range(1, len(frame) + 1), strict=True),
+                out_shape=grid.shape,
+                transform=grid.transform,
+                fill=0,
+                dtype="int32",
+            )
+            mesh = robustness.mesh_metrics(labels, patch_areas, cluster_of_patch, zones, grid)
+            integral = robustness.iic(labels, links, zones, grid)
+            for column in ROBUSTNESS_COLUMNS:
+                values = []
+                for zone in range(1, len(frame) + 1):
+                    m, i = mesh.get(zone, {}), integral.get(zone, {})
+                    values.append(_robustness_value(column, m, i))
+                result[f"{level}__{column}"] = np.array(values, dtype="float64")
+        return result
+
+    result: dict[str, Any] = {"key": key, **ctx.cache.arrays("robustness", key, compute)}
+    return result
+
+
+def _robustness_value(column: str, mesh: dict[str, Any], integral: dict[str, Any]) -> float:
+    if not mesh:
+        return float("nan")
+    if column == "natural_share":
+        return float(mesh["natural_m2"]) / float(mesh["zone_m2"]) if mesh["zone_m2"] else 0.0
+    if column == "sicb_connectivity":
+        coherence = float(mesh["coherence_pct"])
+        return (
+            float("nan")
+            if np.isnan(coherence)
+            else float(robustness.sicb_connectivity_points(coherence))
+        )
+    if column == "iic":
+        return float(integral.get("iic", float("nan")))
+    return float(mesh[column])
+
+
+def with_robustness(
+    aggregated: dict[str, gpd.GeoDataFrame], figures: dict[str, np.ndarray]
+) -> dict[str, gpd.GeoDataFrame]:
+    """The aggregated area units with the per-area robustness figures as columns."""
+    result = {}
+    for level, frame in aggregated.items():
+        frame = frame.copy()
+        for column in ROBUSTNESS_COLUMNS:
+            frame[column] = figures[f"{level}__{column}"]
+        result[level] = frame
+    return result
 
 
 def score_step(

@@ -14,6 +14,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
+from biostresstest.analysis import robustness
 from biostresstest.analysis.surface_factor import FACTORS, factor_of_fractions, lookup
 from biostresstest.core.crs import DEFAULT_CELL_SIZE
 from biostresstest.core.settings import Settings
@@ -36,7 +37,9 @@ from biostresstest.pipeline.common import (
     natura2000_step,
     publish_step,
     raster_layers,
+    robustness_step,
     score_step,
+    with_robustness,
 )
 from biostresstest.pipeline.steps import step_key
 from biostresstest.sources import cbs_gemeenten, cbs_wijkenbuurten, natura2000, rivm_groenkaart
@@ -44,7 +47,17 @@ from biostresstest.sources.base import FetchedFile, fetch
 
 __all__ = ["INDICATOR_LAYERS", "STEPS", "RunSummary", "run_gemeente"]
 
-STEPS = ("fetch", "areas", "green", "habitat", "natura2000", "score", "aggregate", "publish")
+STEPS = (
+    "fetch",
+    "areas",
+    "green",
+    "habitat",
+    "natura2000",
+    "robustness",
+    "score",
+    "aggregate",
+    "publish",
+)
 """The steps of a gemeente run, in order (the progress bar counts these)."""
 
 GREEN_MAJORITY = 0.5
@@ -95,6 +108,16 @@ def run_gemeente(
     ctx.progress("natura2000")
     n2k = natura2000_step(ctx, files["natura2000"], grid)
 
+    ctx.progress("robustness")
+    robust = robustness_step(
+        ctx,
+        robustness.natural_mask_from_share(green["green_share"]),
+        n2k["natura2000_share"],
+        areas,
+        grid,
+        depends=f"{green_key}-{n2k['key']}-{areas_key}",
+    )
+
     ctx.progress("score")
     scored = score_step(
         ctx,
@@ -114,12 +137,15 @@ def run_gemeente(
         "habitat_quality": habitat["habitat_quality"],
         "degradation": habitat["degradation"],
         "vulnerability": habitat["vulnerability"],
+        "distance_to_core": robust["distance_to_core"],
     }
 
     ctx.progress("aggregate")
     agg_key, aggregated = aggregate_step(
         ctx, areas, layers, grid, depends=f"{areas_key}-{scored['key']}"
     )
+
+    aggregated = with_robustness(aggregated, robust)
 
     ctx.progress("publish")
     final_key = step_key("publish", aggregate=agg_key, landcover="rivm-v1")

@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 from shapely.geometry import box
 
+from biostresstest.analysis import robustness
 from biostresstest.analysis.landcover import (
     LandCoverLayer,
     class_fractions,
@@ -48,13 +49,25 @@ from biostresstest.pipeline.common import (
     natura2000_step,
     publish_step,
     raster_layers,
+    robustness_step,
     score_step,
+    with_robustness,
 )
 from biostresstest.pipeline.steps import step_key
 from biostresstest.sources import bgt, natura2000
 from biostresstest.sources.base import FetchedFile, fetch
 
-STEPS = ("fetch", "landcover", "green", "habitat", "natura2000", "score", "aggregate", "publish")
+STEPS = (
+    "fetch",
+    "landcover",
+    "green",
+    "habitat",
+    "natura2000",
+    "robustness",
+    "score",
+    "aggregate",
+    "publish",
+)
 """The steps of a study-area run, in order."""
 
 FEATURE_LAYERS = {
@@ -113,6 +126,16 @@ def run_area(
     ctx.progress("natura2000")
     n2k = natura2000_step(ctx, files["natura2000"], grid)
 
+    ctx.progress("robustness")
+    robust = robustness_step(
+        ctx,
+        robustness.natural_mask(land_cover["landcover"], load_classes()),
+        n2k["natura2000_share"],
+        {AreaLevel.GEBIED.value: outline},
+        grid,
+        depends=f"{lc_key}-{n2k['key']}",
+    )
+
     ctx.progress("score")
     scored = score_step(
         ctx, green, n2k["natura2000_share"], outline, grid, depends=f"{lc_key}-{n2k['key']}"
@@ -126,12 +149,15 @@ def run_area(
         "habitat_quality": habitat["habitat_quality"],
         "degradation": habitat["degradation"],
         "vulnerability": habitat["vulnerability"],
+        "distance_to_core": robust["distance_to_core"],
     }
 
     ctx.progress("aggregate")
     agg_key, aggregated = aggregate_step(
         ctx, {AreaLevel.GEBIED.value: outline}, layers, grid, depends=scored["key"]
     )
+
+    aggregated = with_robustness(aggregated, robust)
 
     ctx.progress("publish")
     final_key = step_key("publish", area=area.key, aggregate=agg_key, landcover=lc_key)

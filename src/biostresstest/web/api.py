@@ -46,6 +46,12 @@ AREA_PROPERTIES = [
     "habitat_quality",
     "degradation",
     "vulnerability",
+    "distance_to_core",
+    "natural_share",
+    "ems_ha",
+    "coherence_pct",
+    "sicb_connectivity",
+    "iic",
 ]
 
 
