@@ -181,3 +181,21 @@ def test_explain_a_cell(client: TestClient) -> None:
 def test_explain_outside_and_bad_input(client: TestClient) -> None:
     assert client.get("/api/explain", params={"x": 155000, "y": 463000}).status_code == 404
     assert client.get("/api/explain", params={"x": "abc", "y": 1}).status_code == 400
+
+
+@pytest.mark.parametrize("code", ["BU07580006", "WK075800", "GM0758"])
+def test_explain_an_area(client: TestClient, code: str) -> None:
+    body = client.get("/api/explain", params={"area": code}).json()
+    assert body["area"]["code"] == code and body["gemeente"] == "GM0758"
+    total = sum(c["contribution"] for c in body["components"])
+    assert total == pytest.approx(body["score"]["value"], abs=1e-5)
+    assert set(body["robustness"]) >= {"ems_ha", "coherence_pct", "iic"}
+    assert sum(c["share"] for c in body["landcover"]) == pytest.approx(1.0, abs=1e-3)
+    assert body["sources"]
+
+
+def test_explain_needs_a_point_or_an_area(client: TestClient) -> None:
+    assert client.get("/api/explain").status_code == 400
+    both = client.get("/api/explain", params={"x": 1, "y": 2, "area": "GM0758"})
+    assert both.status_code == 400
+    assert client.get("/api/explain", params={"area": "BU07589999"}).status_code == 404

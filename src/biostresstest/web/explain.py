@@ -18,12 +18,12 @@ from biostresstest.analysis.indicators import (
 from biostresstest.analysis.scoring import CLASS_BOUNDS, SCORE_CLASSES, SCORE_VERSION, WEIGHTS
 from biostresstest.analysis.spec import IndicatorSpec
 from biostresstest.analysis.surface_factor import SPECS as FACTOR_SPECS
-from biostresstest.core.errors import NotLoaded
-from biostresstest.model.areas import AreaLevel
+from biostresstest.core.errors import InvalidInput, NotLoaded
+from biostresstest.model.areas import AreaLevel, level_of_code, normalise_area_key
 from biostresstest.model.confidence import Confidence
 from biostresstest.model.landcover import load_classes
 from biostresstest.model.store import Store
-from biostresstest.pipeline.common import INDICATOR_LAYERS
+from biostresstest.pipeline.common import INDICATOR_LAYERS, ROBUSTNESS_COLUMNS
 from biostresstest.web.deps import get_store, to_rd
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -79,11 +79,18 @@ def cell_at(store: Store, rx: float, ry: float) -> dict[str, Any]:
 @router.get("/explain")
 def explain(
     store: StoreDep,
-    x: Annotated[float, Query(description="x (RD) or longitude")],
-    y: Annotated[float, Query(description="y (RD) or latitude")],
+    x: Annotated[float | None, Query(description="x (RD) or longitude")] = None,
+    y: Annotated[float | None, Query(description="y (RD) or latitude")] = None,
     crs: Annotated[str, Query(description="EPSG:28992 (default) or EPSG:4326")] = "EPSG:28992",
+    area: Annotated[str | None, Query(description="or an area: GM…, WK…, BU… or otterlo")] = None,
 ) -> dict[str, Any]:
-    """How the score of the cell at a point came about, and of the area unit that holds it."""
+    """How the score of a cell (``x``, ``y``) or of an area unit (``area``) came about."""
+    if area is not None:
+        if x is not None or y is not None:
+            raise InvalidInput("give either x and y or area, not both")
+        return _explain_area(store, area)
+    if x is None or y is None:
+        raise InvalidInput("give x and y (a point) or area (a code)", hint="e.g. ?area=GM0758")
     found = cell_at(store, *to_rd(x, y, crs))
     values = found["cell"]
     manifest = store.manifest(found["gemeente"])
@@ -114,6 +121,60 @@ def explain(
         ],
         "landcover": _land_cover(values),
         "sources": found["sources"],
+    }
+
+
+def _explain_area(store: Store, area: str) -> dict[str, Any]:
+    """The explanation of one area unit: its area-weighted values and what they rest on."""
+    text = area.strip()
+    if text[:2].upper() in ("WK", "BU"):
+        code = text.upper()
+        level = level_of_code(code)
+        key = f"GM{code[2:6]}"
+    else:
+        key = code = normalise_area_key(text)
+        level = AreaLevel.GEMEENTE if key.startswith("GM") else AreaLevel.GEBIED
+    frame = store.areas(key, level)
+    rows = frame[frame["code"] == code]
+    if rows.empty:
+        raise NotLoaded(f"no area {code} in the results of {key}")
+    row = rows.iloc[0]
+    values = {k: clean(row[k]) for k in frame.columns if k != "geometry"}
+    score_class = int(values.get("score_class") or 0)
+    label = next((c for c in SCORE_CLASSES if c.value == score_class), None)
+    land_cover = store.document(key, "landcover")
+    composition = land_cover["classes"].get(code, {})
+    total = sum(composition.values()) or 1.0
+    table = load_classes()
+    return {
+        "area": {"code": code, "name": values.get("name"), "level": level.value},
+        "gemeente": key,
+        "score": {
+            "version": SCORE_VERSION,
+            "value": values.get("score"),
+            "class": score_class,
+            "label_nl": label.label_nl if label else None,
+            "label_en": label.label_en if label else None,
+            "formula": " + ".join(f"{w} · {k}" for k, w in WEIGHTS.items()),
+            "aggregation": "area-weighted mean of the cells (exact coverage fractions)",
+            "class_bounds": [round(b, 6) for b in CLASS_BOUNDS],
+        },
+        "components": [
+            _component(spec, values, values, WEIGHTS.get(spec.id)) for spec in SCORE_COMPONENTS
+        ],
+        "context": [_component(spec, values, values, None) for spec in CONTEXT_INDICATORS],
+        "robustness": {k: values.get(k) for k in ROBUSTNESS_COLUMNS},
+        "landcover": [
+            {
+                "key": k,
+                "name_nl": table.by_key(k).name_nl,
+                "name_en": table.by_key(k).name_en,
+                "share": round(m2 / total, 6),
+            }
+            for k, m2 in sorted(composition.items(), key=lambda item: -item[1])
+        ],
+        "confidence": land_cover["confidence"].get(code, {}),
+        "sources": store.manifest(key).get("inputs", []),
     }
 
 
