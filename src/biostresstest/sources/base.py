@@ -99,6 +99,12 @@ class FetchedFile:
         )
 
 
+OFFLINE_HINT = (
+    "set BIOSTRESSTEST_MIRROR to a folder with local copies of the sources "
+    "(laid out like shared/data), or connect to the internet"
+)
+
+
 def fetch(spec: SourceSpec, settings: Settings, **params: str) -> FetchedFile:
     """Bring the file of ``spec`` into the raw cache (once) and return it.
 
@@ -124,6 +130,12 @@ def fetch(spec: SourceSpec, settings: Settings, **params: str) -> FetchedFile:
         if meta.get("sha256") == sha256_of(target):
             return FetchedFile(spec, target, meta["sha256"], origin, meta["at"])
     cache_dir.mkdir(parents=True, exist_ok=True)
+    if settings.mirror is None and settings.offline:
+        raise SourceUnavailable(
+            f"source {spec.id!r} ({spec.title}) is not cached and BIOSTRESSTEST_OFFLINE is set; "
+            f"its address is {origin.split('#')[0]}",
+            hint=OFFLINE_HINT,
+        )
     if settings.mirror is not None:
         _copy_from_mirror(spec, Path(origin), cache_dir)
     elif spec.protocol == "pdok-bgt-download":
@@ -154,16 +166,6 @@ def _copy_from_mirror(spec: SourceSpec, source: Path, cache_dir: Path) -> None:
 
 
 def _download(spec: SourceSpec, url: str, target: Path, settings: Settings) -> str:
-    hint = (
-        "set BIOSTRESSTEST_MIRROR to a folder with local copies of the sources "
-        "(laid out like shared/data), or connect to the internet"
-    )
-    if settings.offline:
-        raise SourceUnavailable(
-            f"source {spec.id!r} ({spec.title}) is not cached and BIOSTRESSTEST_OFFLINE is set; "
-            f"its address is {url}",
-            hint=hint,
-        )
     tmp = target.with_name(target.name + ".part")
     request = urllib.request.Request(url, headers={"User-Agent": "biostresstest"})
     try:
@@ -176,7 +178,8 @@ def _download(spec: SourceSpec, url: str, target: Path, settings: Settings) -> s
         tmp.unlink(missing_ok=True)
         reason = getattr(exc, "reason", exc)
         raise SourceUnavailable(
-            f"could not fetch source {spec.id!r} ({spec.title}) from {url}: {reason}", hint=hint
+            f"could not fetch source {spec.id!r} ({spec.title}) from {url}: {reason}",
+            hint=OFFLINE_HINT,
         ) from exc
     tmp.replace(target)
     return url
@@ -187,20 +190,13 @@ def _download_ogcapi(spec: SourceSpec, target: Path, settings: Settings) -> None
     from biostresstest.sources.ogcapi import OGCFeaturesClient
 
     where = f"{spec.url}/collections/{spec.collection}/items"
-    if settings.offline:
-        raise SourceUnavailable(
-            f"source {spec.id!r} ({spec.title}) is not cached and BIOSTRESSTEST_OFFLINE is set; "
-            f"its address is {where}",
-            hint="set BIOSTRESSTEST_MIRROR to a folder with local copies of the sources",
-        )
     try:
         with OGCFeaturesClient.from_settings(spec.url, settings) as client:
             features = list(client.items(spec.collection))
     except SourceUnavailable as exc:
         raise SourceUnavailable(
             f"could not fetch source {spec.id!r} ({spec.title}) from {where}: {exc.message}",
-            hint="set BIOSTRESSTEST_MIRROR to a folder with local copies of the sources "
-            "(laid out like shared/data), or connect to the internet",
+            hint=OFFLINE_HINT,
         ) from exc
     part = target.with_name(target.name + ".part")
     part.write_text(json.dumps({"type": "FeatureCollection", "features": features}), "utf-8")
@@ -212,12 +208,6 @@ def _download_bgt(
 ) -> None:
     from biostresstest.sources.pdok_download import download_bgt
 
-    if settings.offline:
-        raise SourceUnavailable(
-            f"source {spec.id!r} ({spec.title}) is not cached and BIOSTRESSTEST_OFFLINE is set; "
-            f"its address is {spec.url}",
-            hint="set BIOSTRESSTEST_MIRROR to a folder with local copies of the sources",
-        )
     if "bounds" not in params or "featuretypes" not in params:
         raise SourceUnavailable(f"source {spec.id!r} needs bounds and feature types to download")
     xmin, ymin, xmax, ymax = (float(v) for v in params["bounds"].split(","))
