@@ -30,6 +30,7 @@ from biostresstest.analysis.scoring import (
 )
 from biostresstest.core.errors import NotLoaded
 from biostresstest.core.settings import Settings
+from biostresstest.model.embedded import EmbeddedStore
 from biostresstest.model.grid import AnalysisGrid
 from biostresstest.model.landcover import load_classes
 from biostresstest.model.store import RasterLayer, RunResult, Store
@@ -76,6 +77,17 @@ class RunContext:
     store: Store
     progress: ProgressCallback
     log: StepLog = field(default_factory=StepLog)
+
+    @classmethod
+    def create(
+        cls, settings: Settings, store: Store | None, progress: ProgressCallback | None
+    ) -> RunContext:
+        """A context on ``store`` (default: the embedded store in the data folder)."""
+        return cls(
+            settings,
+            store or EmbeddedStore(settings.data_dir / "store"),
+            progress or (lambda _step: None),
+        )
 
     @property
     def cache(self) -> StepCache:

@@ -20,7 +20,6 @@ from biostresstest.core.crs import DEFAULT_CELL_SIZE
 from biostresstest.core.settings import Settings
 from biostresstest.model.areas import AreaLevel, normalise_gemeente_code
 from biostresstest.model.confidence import Confidence
-from biostresstest.model.embedded import EmbeddedStore
 from biostresstest.model.grid import AnalysisGrid
 from biostresstest.model.landcover import load_classes
 from biostresstest.model.store import RunResult, Store
@@ -73,11 +72,7 @@ def run_gemeente(
 ) -> RunSummary:
     """Compute and publish the stress test of gemeente ``code``."""
     code = normalise_gemeente_code(code)
-    ctx = RunContext(
-        settings,
-        store or EmbeddedStore(settings.data_dir / "store"),
-        progress or (lambda _step: None),
-    )
+    ctx = RunContext.create(settings, store, progress)
     ctx.progress("fetch")
     gemeente_row, files = _fetch_sources(ctx, code)
     name = str(gemeente_row.iloc[0]["name"])

@@ -33,7 +33,6 @@ from biostresstest.core.errors import CorruptInput
 from biostresstest.core.settings import Settings
 from biostresstest.model.areas import AreaLevel
 from biostresstest.model.confidence import Confidence
-from biostresstest.model.embedded import EmbeddedStore
 from biostresstest.model.grid import AnalysisGrid
 from biostresstest.model.landcover import load_classes
 from biostresstest.model.store import RunResult, Store
@@ -88,11 +87,7 @@ def run_area(
     progress: ProgressCallback | None = None,
 ) -> RunSummary:
     """Compute and publish the stress test of a study area from the BGT."""
-    ctx = RunContext(
-        settings,
-        store or EmbeddedStore(settings.data_dir / "store"),
-        progress or (lambda _step: None),
-    )
+    ctx = RunContext.create(settings, store, progress)
     ctx.progress("fetch")
     started = time.perf_counter()
     bgt_file = fetch(
