@@ -234,7 +234,9 @@ def child_cells(side: int) -> dict[str, Any]:
         return result
 
     def scored() -> Any:
-        score = stress_score(green, n2k)
+        # the cost of the score does not depend on the values: the green share and the
+        # Natura 2000 share stand in for habitat quality, surface factor and connectivity
+        score = stress_score(green, green, n2k)
         score[~inside] = np.nan
         return score
 

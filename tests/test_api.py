@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 
 import mapbox_vector_tile
 import pytest
@@ -111,7 +112,8 @@ def test_raster_tile_of_cells_is_a_coloured_png(client: TestClient) -> None:
     image = Image.open(io.BytesIO(answer.content)).convert("RGBA")
     assert image.size == (256, 256)
     colours = {c for _, c in image.getcolors(maxcolors=65536)}
-    assert len({c for c in colours if c[3] == 255}) >= 3
+    # Breda's coarse land cover gives classes 1, 3 and 4 (docs/method.md); here at least two
+    assert len({c for c in colours if c[3] == 255}) >= 2
     assert client.get("/tiles/GM0758/cells/score_class/14/0/0.png").status_code == 204
     assert client.get("/tiles/GM0758/cells/secret/14/8408/5446.png").status_code == 400
 
@@ -166,13 +168,23 @@ def test_explain_a_cell(client: TestClient) -> None:
     body = client.get("/api/explain", params={"x": 112000, "y": 399000}).json()
     assert body["gemeente"] == "GM0758" and body["area"]["level"] == "buurt"
     score = body["score"]
-    assert score["formula"] == "0.85 · green_share + 0.15 · natura2000_share"
+    assert score["formula"] == "habitat_quality^0.5 · baf^0.25 · connectivity^0.25"
     parts = {c["id"]: c for c in body["components"]}
-    assert set(parts) == {"green_share", "natura2000_share"}
-    total = sum(c["contribution"] for c in body["components"])
-    assert total == pytest.approx(score["value"], abs=1e-5)
+    assert set(parts) == {"habitat_quality", "baf", "connectivity"}
+    assert [parts[k]["weight"] for k in ("habitat_quality", "baf", "connectivity")] == [
+        0.5,
+        0.25,
+        0.25,
+    ]
+    product = math.prod(c["factor"] for c in body["components"])
+    assert product == pytest.approx(score["value"], abs=1e-4)
     assert 1 <= score["class"] <= 7 and score["label_nl"]
-    assert {c["id"] for c in body["context"]} == {"habitat_quality", "vulnerability", "baf", "ugf"}
+    assert {c["id"] for c in body["context"]} == {
+        "green_share",
+        "natura2000_share",
+        "vulnerability",
+        "ugf",
+    }
     assert body["landcover"]["parameters"]["habitat"]["source"]
     assert body["landcover"]["confidence"]["level"] == 2
     assert {s["source_id"] for s in body["sources"]} >= {"rivm-groenkaart", "natura2000"}
@@ -187,8 +199,11 @@ def test_explain_outside_and_bad_input(client: TestClient) -> None:
 def test_explain_an_area(client: TestClient, code: str) -> None:
     body = client.get("/api/explain", params={"area": code}).json()
     assert body["area"]["code"] == code and body["gemeente"] == "GM0758"
-    total = sum(c["contribution"] for c in body["components"])
-    assert total == pytest.approx(body["score"]["value"], abs=1e-5)
+    # the area score is the area-weighted mean of the cell scores, so it never exceeds the
+    # geometric mean of the area-mean components (Jensen), and every factor is in 0..1
+    assert all(0 <= c["factor"] <= 1 for c in body["components"])
+    product = math.prod(c["factor"] for c in body["components"])
+    assert 0 <= body["score"]["value"] <= product + 1e-6
     assert set(body["robustness"]) >= {"ems_ha", "coherence_pct", "iic"}
     assert sum(c["share"] for c in body["landcover"]) == pytest.approx(1.0, abs=1e-3)
     assert body["sources"]

@@ -58,3 +58,15 @@ VULNERABILITY = IndicatorSpec(
         "suitability at stake, as the DPRA stress test combines exposure and sensitivity."
     ),
 )
+
+CONNECTIVITY = IndicatorSpec(
+    id="connectivity",
+    title_nl="Verbondenheid",
+    title_en="Connectivity",
+    unit="index 0–1",
+    inputs=("landcover", "natura2000"),
+    description=(
+        "exp(−d / 1 km), d the distance to core habitat: a Natura 2000 site or a natural patch "
+        "of at least 10 ha. 1 inside core habitat, 0.37 at 1 km, 0.05 at 3 km."
+    ),
+)

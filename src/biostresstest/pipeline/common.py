@@ -22,9 +22,13 @@ from biostresstest.analysis.aggregate import area_means
 from biostresstest.analysis.coverage import coverage_share
 from biostresstest.analysis.scoring import (
     CLASS_BOUNDS,
+    CONNECTIVITY_SCALE_M,
+    FORMULA,
     NO_CLASS,
+    SCORE_CLASSES,
     SCORE_VERSION,
     WEIGHTS,
+    connectivity,
     score_class,
     stress_score,
 )
@@ -52,8 +56,12 @@ INDICATOR_LAYERS = (
     "degradation",
     "vulnerability",
     "distance_to_core",
+    "connectivity",
 )
 """Cell layers every run publishes (besides ``score_class``, ``landcover``, ``confidence``)."""
+
+LEGEND = SCORE_CLASSES
+"""The 7 classes of the score (colour, labels NL/EN, bounds) for the layers after pipeline."""
 
 RASTER_DESCRIPTIONS = {
     "green_share": "share of green 0..1",
@@ -66,6 +74,7 @@ RASTER_DESCRIPTIONS = {
     "degradation": "InVEST 3.20 habitat degradation (weighted threat sum)",
     "vulnerability": "pressure × sensitivity 0..1 (degradation curve × habitat suitability)",
     "distance_to_core": "distance to core habitat in metres, capped at 5000",
+    "connectivity": "connectivity 0..1: exp(-distance to core / 1000 m)",
 }
 
 
@@ -222,22 +231,29 @@ def with_robustness(
 
 def score_step(
     ctx: RunContext,
-    green: np.ndarray,
-    n2k: np.ndarray,
+    components: dict[str, np.ndarray],
     outline: gpd.GeoDataFrame,
     grid: AnalysisGrid,
     depends: str,
 ) -> dict[str, Any]:
-    """Score and class per cell inside ``outline`` (cached)."""
-    key = step_key("score", depends=depends, weights=WEIGHTS, v=SCORE_VERSION)
+    """Connectivity, score and class per cell inside ``outline`` (cached).
+
+    ``components`` holds the cell layers ``habitat_quality``, ``baf`` (the surface factor) and
+    ``distance_to_core``.
+    """
+    key = step_key(
+        "score", depends=depends, weights=WEIGHTS, v=SCORE_VERSION, scale=CONNECTIVITY_SCALE_M
+    )
 
     def compute() -> dict[str, np.ndarray]:
         inside = rasterize(
             outline.geometry, out_shape=grid.shape, transform=grid.transform, all_touched=True
         ).astype(bool)
-        score = stress_score(green, n2k)
+        linked = connectivity(components["distance_to_core"])
+        score = stress_score(components["habitat_quality"], components["baf"], linked)
         score[~inside] = np.nan
-        return {"score": score, "score_class": score_class(score)}
+        linked[~inside] = np.nan
+        return {"score": score, "score_class": score_class(score), "connectivity": linked}
 
     return {"key": key, **ctx.cache.arrays("score", key, compute)}
 
@@ -317,6 +333,8 @@ def manifest(
         "score_version": SCORE_VERSION,
         "parameters": {
             "weights": WEIGHTS,
+            "score_formula": FORMULA,
+            "connectivity_scale_m": CONNECTIVITY_SCALE_M,
             "class_bounds": [round(b, 6) for b in CLASS_BOUNDS],
             **(extra or {}),
         },

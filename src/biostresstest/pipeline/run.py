@@ -116,11 +116,14 @@ def run_gemeente(
     ctx.progress("score")
     scored = score_step(
         ctx,
-        green["green_share"],
-        n2k["natura2000_share"],
+        {
+            "habitat_quality": habitat["habitat_quality"],
+            "baf": green["baf"],
+            "distance_to_core": robust["distance_to_core"],
+        },
         areas["gemeente"],
         grid,
-        depends=f"{green_key}-{n2k['key']}",
+        depends=f"{habitat['key']}-{green_key}-{robust['key']}",
     )
     layers = {
         "green_share": green["green_share"],
@@ -133,6 +136,7 @@ def run_gemeente(
         "degradation": habitat["degradation"],
         "vulnerability": habitat["vulnerability"],
         "distance_to_core": robust["distance_to_core"],
+        "connectivity": scored["connectivity"],
     }
 
     ctx.progress("aggregate")

@@ -133,7 +133,15 @@ def run_area(
 
     ctx.progress("score")
     scored = score_step(
-        ctx, green, n2k["natura2000_share"], outline, grid, depends=f"{lc_key}-{n2k['key']}"
+        ctx,
+        {
+            "habitat_quality": habitat["habitat_quality"],
+            "baf": land_cover["baf"],
+            "distance_to_core": robust["distance_to_core"],
+        },
+        outline,
+        grid,
+        depends=f"{habitat['key']}-{lc_key}-{robust['key']}",
     )
     layers = {
         "green_share": green,
@@ -145,6 +153,7 @@ def run_area(
         "degradation": habitat["degradation"],
         "vulnerability": habitat["vulnerability"],
         "distance_to_core": robust["distance_to_core"],
+        "connectivity": scored["connectivity"],
     }
 
     ctx.progress("aggregate")

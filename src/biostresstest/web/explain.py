@@ -10,12 +10,20 @@ from fastapi import APIRouter, Depends, Query
 from shapely.geometry import Point
 
 from biostresstest.analysis.indicators import (
+    CONNECTIVITY,
     GREEN_SHARE,
     HABITAT_QUALITY,
     NATURA2000_SHARE,
     VULNERABILITY,
 )
-from biostresstest.analysis.scoring import CLASS_BOUNDS, SCORE_CLASSES, SCORE_VERSION, WEIGHTS
+from biostresstest.analysis.scoring import (
+    CLASS_BOUNDS,
+    COMPONENT_LAYERS,
+    FORMULA,
+    SCORE_CLASSES,
+    SCORE_VERSION,
+    WEIGHTS,
+)
 from biostresstest.analysis.spec import IndicatorSpec
 from biostresstest.analysis.surface_factor import SPECS as FACTOR_SPECS
 from biostresstest.core.errors import InvalidInput, NotLoaded
@@ -29,13 +37,15 @@ from biostresstest.web.deps import get_store, to_rd
 router = APIRouter(prefix="/api", tags=["api"])
 StoreDep = Annotated[Store, Depends(get_store)]
 
-SCORE_COMPONENTS: tuple[IndicatorSpec, ...] = (GREEN_SHARE, NATURA2000_SHARE)
+SCORE_COMPONENTS: tuple[IndicatorSpec, ...] = (HABITAT_QUALITY, FACTOR_SPECS["baf"], CONNECTIVITY)
 CONTEXT_INDICATORS: tuple[IndicatorSpec, ...] = (
-    HABITAT_QUALITY,
+    GREEN_SHARE,
+    NATURA2000_SHARE,
     VULNERABILITY,
-    FACTOR_SPECS["baf"],
     FACTOR_SPECS["ugf"],
 )
+COMPONENT_WEIGHTS = {layer: WEIGHTS[component] for component, layer in COMPONENT_LAYERS.items()}
+"""The exponent of each score component, by its cell layer."""
 
 
 def cell_at(store: Store, rx: float, ry: float) -> dict[str, Any]:
@@ -108,12 +118,12 @@ def explain(
             "class": score_class,
             "label_nl": label.label_nl if label else None,
             "label_en": label.label_en if label else None,
-            "formula": " + ".join(f"{w} · {k}" for k, w in WEIGHTS.items()),
+            "formula": FORMULA,
             "class_bounds": [round(b, 6) for b in CLASS_BOUNDS],
             "area_value": found["unit_values"].get("score"),
         },
         "components": [
-            _component(spec, values, found["unit_values"], WEIGHTS.get(spec.id))
+            _component(spec, values, found["unit_values"], COMPONENT_WEIGHTS.get(spec.id))
             for spec in SCORE_COMPONENTS
         ],
         "context": [
@@ -155,12 +165,13 @@ def _explain_area(store: Store, area: str) -> dict[str, Any]:
             "class": score_class,
             "label_nl": label.label_nl if label else None,
             "label_en": label.label_en if label else None,
-            "formula": " + ".join(f"{w} · {k}" for k, w in WEIGHTS.items()),
+            "formula": FORMULA,
             "aggregation": "area-weighted mean of the cells (exact coverage fractions)",
             "class_bounds": [round(b, 6) for b in CLASS_BOUNDS],
         },
         "components": [
-            _component(spec, values, values, WEIGHTS.get(spec.id)) for spec in SCORE_COMPONENTS
+            _component(spec, values, values, COMPONENT_WEIGHTS.get(spec.id))
+            for spec in SCORE_COMPONENTS
         ],
         "context": [_component(spec, values, values, None) for spec in CONTEXT_INDICATORS],
         "robustness": {k: values.get(k) for k in ROBUSTNESS_COLUMNS},
@@ -190,7 +201,9 @@ def _component(
         "value": value,
         "area_value": unit.get(spec.id),
         "weight": weight,
-        "contribution": None if weight is None or value is None else round(weight * value, 6),
+        "factor": None
+        if weight is None or value is None
+        else round(max(float(value), 0.0) ** weight, 6),
         "inputs": list(spec.inputs),
         "description": spec.description,
     }

@@ -169,7 +169,7 @@ async function cellTable(lngLat) {
     const name = (o) => (lang === "nl" ? o.title_nl || o.name_nl : o.title_en || o.name_en);
     const rows = [...a.components, ...a.context].map((c) =>
       `<tr><th>${esc(name(c))}</th><td>${c.unit.startsWith("fraction") ? pct(c.value) : num(c.value)}</td></tr>`).join("");
-    const why = a.components.map((c) => `${c.weight} × ${esc(name(c)).toLowerCase()}`).join(" + ");
+    const why = a.components.map((c) => `${esc(name(c)).toLowerCase()}<sup>${c.weight}</sup>`).join(" · ");
     const lc = a.landcover
       ? `<tr><th>${t("landcover")}</th><td>${esc(name(a.landcover))}</td></tr>
          <tr><th>${t("confidenceShort")}</th><td>${esc(lang === "nl" ? a.landcover.confidence.label_nl : a.landcover.confidence.label_en)}</td></tr>`
