@@ -3,11 +3,13 @@
 A step's key is a hash of everything it depends on (input checksums, parameters, the code
 version). Its outputs are stored under that key; a later run with the same key reads them back.
 Outputs are written to a temporary name and renamed, so an interrupted step leaves nothing that
-looks finished.
+looks finished. The cache is bounded: every read marks an entry as used, and :meth:`StepCache.prune`
+removes the least recently used entries beyond a size budget (never the ones the current run used).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -58,6 +60,7 @@ class StepCache:
         if path.exists():
             with np.load(path) as data:
                 result = {k: data[k] for k in data.files}
+            _touch(path)
             self.log.record(name, key, True, time.perf_counter() - started)
             return result
         result = compute()
@@ -95,6 +98,7 @@ class StepCache:
         if path.exists():
             layers = [str(row[0]) for row in pyogrio.list_layers(path)]
             result = {layer: pyogrio.read_dataframe(path, layer=layer) for layer in layers}
+            _touch(path)
             self.log.record(name, key, True, time.perf_counter() - started)
             return result
         result = compute()
@@ -105,3 +109,45 @@ class StepCache:
         os.replace(tmp, path)
         self.log.record(name, key, False, time.perf_counter() - started)
         return result
+
+    def prune(self, budget_bytes: int, keep: set[str] | None = None) -> list[Path]:
+        """Remove least recently used entries until the cache fits ``budget_bytes``.
+
+        Entries whose key is in ``keep`` (the current run's) stay whatever their size. Leftovers
+        of interrupted writes (``*.part.*``) older than an hour go first. Returns what was removed.
+        """
+        keep = keep or set()
+        removed: list[Path] = []
+        now = time.time()
+        entries = []
+        for path in self.root.iterdir():
+            if not path.is_file():
+                continue
+            stat = path.stat()
+            if ".part." in path.name:
+                if now - stat.st_mtime > 3600:
+                    path.unlink(missing_ok=True)
+                    removed.append(path)
+                continue
+            entries.append((stat.st_mtime, stat.st_size, path))
+        total = sum(size for _, size, _ in entries)
+        for _, size, path in sorted(entries):
+            if total <= budget_bytes:
+                break
+            if _key_of(path) in keep:
+                continue
+            path.unlink(missing_ok=True)
+            removed.append(path)
+            total -= size
+        return removed
+
+
+def _touch(path: Path) -> None:
+    """Mark a cache entry as used now (its modification time orders the pruning)."""
+    with contextlib.suppress(OSError):  # a read-only cache still serves reads
+        os.utime(path)
+
+
+def _key_of(path: Path) -> str:
+    """The step key of an entry named ``<step>-<key>.<ext>``."""
+    return path.name.split(".", 1)[0].rsplit("-", 1)[-1]
