@@ -40,6 +40,14 @@ _ALIASES = {
 CBS_SENTINELS = (-99997, -99995, -99999999)
 """CBS codes for secret / unknown values in key figures; never average them."""
 
+KEY_FIGURES = {
+    "p_00_14_jr": ("P_00_14_JR", "percentage_personen_0_tot_15_jaar"),
+    "p_65_eo_jr": ("P_65_EO_JR", "percentage_personen_65_jaar_en_ouder"),
+    "bev_dichth": ("BEV_DICHTH", "bevolkingsdichtheid_inwoners_per_km2"),
+}
+"""Optional CBS key figures (% aged 0–14, % aged 65+, inhabitants per km² of land), kept as
+numbers; NaN when the file lacks them or holds a CBS sentinel."""
+
 
 def read_buurten(fetched: FetchedFile, gemeente: str) -> gpd.GeoDataFrame:
     """The buurten of ``gemeente`` in RD New, with wijk code and name."""
@@ -59,5 +67,12 @@ def read_buurten(fetched: FetchedFile, gemeente: str) -> gpd.GeoDataFrame:
     frame["level"] = AreaLevel.BUURT.value
     frame["parent_code"] = frame["wijk_code"]
     frame["jaar"] = int(fetched.spec.date)
+    lower = {str(c).lower(): c for c in frame.columns}
+    for target, names in KEY_FIGURES.items():
+        found = next((lower[n.lower()] for n in names if n.lower() in lower), None)
+        raw = frame[found] if found else pd.Series(pd.NA, index=frame.index)
+        figure = pd.to_numeric(raw, errors="coerce")
+        frame[target] = figure.where(~figure.isin(CBS_SENTINELS)).astype("float64")
     columns = ["code", "name", "level", "parent_code", "jaar", "wijk_code", "wijk_name"]
-    return frame[[*columns, "inwoners", "geometry"]].sort_values("code").reset_index(drop=True)
+    kept = [*columns, "inwoners", *KEY_FIGURES, "geometry"]
+    return frame[kept].sort_values("code").reset_index(drop=True)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from biostresstest.sources import cbs_gemeenten, cbs_wijkenbuurten, natura2000, rivm_groenkaart
+from biostresstest.sources import (
+    cbs_gemeenten,
+    cbs_wijkenbuurten,
+    knmi,
+    natura2000,
+    rivm_groenkaart,
+)
 from biostresstest.sources.base import SourceSpec
 
 SOURCES: tuple[SourceSpec, ...] = (
@@ -10,6 +16,7 @@ SOURCES: tuple[SourceSpec, ...] = (
     cbs_wijkenbuurten.SPEC,
     rivm_groenkaart.SPEC,
     natura2000.SPEC,
+    knmi.SPEC,
 )
 
 
