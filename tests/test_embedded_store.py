@@ -36,13 +36,24 @@ def test_publish_then_read(tmp_path: Path) -> None:
     assert store.vector_tile("GM0001", AreaLevel.GEMEENTE, 5, 16, 10) is not None
 
 
-def test_republish_replaces_and_removes_the_old_run(tmp_path: Path) -> None:
+def test_republish_keeps_the_old_run_for_its_readers_then_removes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = EmbeddedStore(tmp_path)
     store.publish(_result(0.5))
     first = (tmp_path / "GM0001").resolve()
     store.publish(_result(0.7))
     assert store.areas("GM0001", AreaLevel.GEMEENTE)["score"].tolist() == [0.7]
-    assert not first.exists()
+    # a reader that resolved the link just before the switch can still read the old run
+    assert (first / "areas.gpkg").exists()
+    store.publish(_result(0.8))
+    assert first.exists(), "still inside its grace period"
+    monkeypatch.setattr("biostresstest.model.embedded.GRACE_S", 0.0)
+    second = sorted(p for p in (tmp_path / ".runs").iterdir() if p.is_dir())
+    store.publish(_result(0.9))
+    remaining = sorted(p for p in (tmp_path / ".runs").iterdir() if p.is_dir())
+    assert not first.exists() and len(remaining) == 2, "the current run and the one it replaced"
+    assert len(second) == 3 and (tmp_path / "GM0001").resolve() in remaining
 
 
 def test_failed_publish_leaves_the_previous_state(tmp_path: Path) -> None:

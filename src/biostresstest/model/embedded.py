@@ -11,6 +11,10 @@ Layout under ``root``::
 
 A publish writes a complete run folder first and then swaps the symlink with one atomic
 ``rename``; readers never see half-written results, and a crash leaves only a staging folder.
+A superseded run folder is not removed at once: a reader may have resolved the old link a moment
+before the switch. It gets a ``.superseded`` marker and goes once it has been superseded for
+:data:`GRACE_S` seconds, except the most recent one of each gemeente, which stays until the next
+publish.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import uuid
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -42,6 +47,8 @@ TILE_ZOOMS = {
     AreaLevel.GEBIED: (5, 15),
 }
 """Zoom range of the pre-built vector tiles per level; MapLibre overzooms beyond the maximum."""
+GRACE_S = 120.0
+"""Seconds a superseded run stays readable for requests that resolved it before the switch."""
 
 
 class EmbeddedStore:
@@ -95,7 +102,19 @@ class EmbeddedStore:
         os.symlink(os.path.relpath(target, self.root), tmp_link)
         os.replace(tmp_link, link)
         if previous is not None and previous != target.resolve():
-            shutil.rmtree(previous, ignore_errors=True)
+            previous.with_name(previous.name + ".superseded").touch()
+        self._remove_superseded(gemeente)
+
+    def _remove_superseded(self, gemeente: str) -> None:
+        """Remove superseded runs past their grace period, keeping the latest of each one."""
+        markers = sorted(
+            self._runs.glob(f"{gemeente}-*.superseded"), key=lambda m: m.stat().st_mtime
+        )
+        now = time.time()
+        for marker in markers[:-1]:
+            if now - marker.stat().st_mtime > GRACE_S:
+                shutil.rmtree(marker.with_suffix(""), ignore_errors=True)
+                marker.unlink(missing_ok=True)
 
     def _clean_staging(self) -> None:
         for leftover in self.root.glob(".staging-*"):

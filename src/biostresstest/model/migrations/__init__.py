@@ -1,0 +1,1 @@
+"""Alembic migrations of the PostGIS store's tables (run by ``PostgisStore.migrate``)."""
