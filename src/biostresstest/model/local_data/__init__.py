@@ -1,0 +1,24 @@
+"""Local data per gemeente: kinds, the atomic store with its audit log, and the land-cover hook."""
+
+from biostresstest.model.local_data.kinds import FieldSpec, Kind, get_kind, load_kinds
+from biostresstest.model.local_data.layers import (
+    LocalCoverLayer,
+    local_data_key,
+    local_layers_for,
+    local_store,
+)
+from biostresstest.model.local_data.records import DatasetRecord
+from biostresstest.model.local_data.store import LocalDataStore
+
+__all__ = [
+    "DatasetRecord",
+    "FieldSpec",
+    "Kind",
+    "LocalCoverLayer",
+    "LocalDataStore",
+    "get_kind",
+    "load_kinds",
+    "local_data_key",
+    "local_layers_for",
+    "local_store",
+]
