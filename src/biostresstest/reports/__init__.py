@@ -1,0 +1,1 @@
+"""Reports from the stored results: context, maps, charts, templates and PDF."""

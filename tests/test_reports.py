@@ -1,0 +1,284 @@
+"""PDF reports from the stored Breda results: figures, maps, languages, CLI, HTTP, and safety."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import rasterio
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+from PIL import Image
+from pypdf import PdfReader
+from shapely.geometry import box
+
+from biostresstest.cli import main
+from biostresstest.core.errors import NotLoaded, UnknownArea
+from biostresstest.core.settings import Settings, get_settings
+from biostresstest.model.areas import AreaLevel
+from biostresstest.model.embedded import EmbeddedStore
+from biostresstest.model.grid import AnalysisGrid
+from biostresstest.model.store import RasterLayer, RunResult
+from biostresstest.pipeline.common import LEGEND
+from biostresstest.reports.fmt import number, percent
+from biostresstest.reports.pdf import SCHEME
+from biostresstest.reports.render import RenderedPdf, address_report, area_report
+from biostresstest.web.app import create_app
+
+GM = "GM0758"
+
+
+def pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "r.pdf"
+    path.write_bytes(pdf)
+    done = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True)
+    return re.sub(r"\s+", " ", done.stdout.decode("utf-8"))
+
+
+def pages(pdf: bytes) -> int:
+    return len(PdfReader(__import__("io").BytesIO(pdf)).pages)
+
+
+def nl(value: float) -> str:
+    return number(value, 2, "nl")
+
+
+def assert_only_own_assets(rendered: RenderedPdf) -> None:
+    assert rendered.fetcher.requested, "the report links its maps and charts"
+    assert rendered.fetcher.outside == []
+    assert all(u.startswith(SCHEME) for u in rendered.fetcher.requested)
+
+
+@pytest.fixture(scope="module")
+def breda_report(breda_store: EmbeddedStore) -> RenderedPdf:
+    return area_report(breda_store, GM)
+
+
+def test_gemeente_report_shows_the_stored_figures(
+    breda_store: EmbeddedStore, breda_report: RenderedPdf, tmp_path: Path, artifacts: Path
+) -> None:
+    (artifacts / "report-breda.pdf").write_bytes(breda_report.pdf)
+    text = pdf_text(breda_report.pdf, tmp_path)
+    gemeente = breda_store.areas(GM, AreaLevel.GEMEENTE).iloc[0]
+    buurten = breda_store.areas(GM, AreaLevel.BUURT).sort_values("score", ascending=False)
+    label = next(c.label_nl for c in LEGEND if c.value == int(gemeente["score_class"]))
+    assert "Biodiversiteitstresstest gemeente Breda" in text
+    assert f"Breda scoort gemiddeld {nl(gemeente['score'])}" in text
+    assert f"klasse {int(gemeente['score_class'])}: {label}" in text
+    assert f"Aantal buurten {len(buurten)}" in text
+    best, worst = buurten.iloc[0], buurten.iloc[-1]
+    assert f"de sterkste buurt is {best['name']} ({nl(best['score'])}" in text
+    assert f"De zwakste buurt is {worst['name']} ({nl(worst['score'])}" in text
+    assert f"Aandeel groen {percent(gemeente['green_share'], 'nl')}" in text
+    # sources from the manifest: publisher, licence, checksum
+    for source in breda_store.manifest(GM)["inputs"]:
+        assert source["sha256"][:16] in text.replace(" ", "")
+        assert source["licence"].split(" ")[0] in text
+    for heading in (
+        "Bijsluiter",
+        "Een stresstest is geen norm",
+        "risicodialoog",
+        "Buurten op volgorde",
+    ):
+        assert heading in text
+    # sections without data in the store are left out
+    assert "Scenario's vergeleken" not in text
+    assert_only_own_assets(breda_report)
+
+
+def test_first_page_map_is_not_blank(breda_report: RenderedPdf, tmp_path: Path) -> None:
+    path = tmp_path / "r.pdf"
+    path.write_bytes(breda_report.pdf)
+    subprocess.run(
+        ["pdftoppm", "-r", "100", "-png", "-f", "1", "-l", "1", str(path), str(tmp_path / "p")],
+        check=True,
+    )
+    image = np.asarray(Image.open(next(tmp_path.glob("p*.png"))).convert("RGB")).astype(int)
+    found = {}
+    for cls in LEGEND:
+        rgb = np.array([int(cls.colour[i : i + 2], 16) for i in (1, 3, 5)])
+        found[cls.value] = int((np.abs(image - rgb).sum(axis=2) < 30).sum())
+    coloured = sum(found.values())
+    assert coloured > 0.04 * image.shape[0] * image.shape[1], found
+    assert sum(1 for n in found.values() if n > 400) >= 4, found
+
+
+def test_wijk_and_buurt_reports(breda_store: EmbeddedStore, tmp_path: Path) -> None:
+    buurten = breda_store.areas(GM, AreaLevel.BUURT)
+    wijk = breda_store.areas(GM, AreaLevel.WIJK).iloc[0]
+    rendered = area_report(breda_store, wijk["code"])
+    text = pdf_text(rendered.pdf, tmp_path)
+    in_wijk = buurten[buurten["parent_code"] == wijk["code"]]
+    assert f"Biodiversiteitstresstest wijk {wijk['name']}" in text
+    assert f"Aantal buurten {len(in_wijk)}" in text
+    assert f"gemiddeld {nl(wijk['score'])}" in text
+    assert_only_own_assets(rendered)
+
+    ranked = buurten.sort_values(["score", "name"], ascending=[False, True]).reset_index()
+    buurt = ranked.iloc[10]
+    text = pdf_text(area_report(breda_store, buurt["code"]).pdf, tmp_path)
+    assert f"Biodiversiteitstresstest buurt {buurt['name']}" in text
+    assert f"staat op plaats 11 van de {len(buurten)} buurten van Breda" in text
+
+
+def test_address_one_pager(breda_store: EmbeddedStore, tmp_path: Path) -> None:
+    buurten = breda_store.areas(GM, AreaLevel.BUURT)
+    buurt = buurten.iloc[5]
+    point = buurt.geometry.representative_point()
+    with rasterio.open(breda_store.raster_path(GM, "score")) as src:
+        cell_score = float(next(src.sample([(point.x, point.y)]))[0])
+    rendered = address_report(breda_store, point.x, point.y)
+    assert pages(rendered.pdf) == 1
+    text = pdf_text(rendered.pdf, tmp_path)
+    assert "Hoe groen is het hier?" in text
+    assert f"In uw buurt {buurt['name']}" in text
+    assert f"Stresstestscore (0–1) {nl(cell_score)}" in text
+    assert f"Score {nl(buurt['score'])}" in text
+    assert_only_own_assets(rendered)
+    english = pdf_text(address_report(breda_store, point.x, point.y, "en").pdf, tmp_path)
+    assert "How green is it here?" in english and f"In your buurt {buurt['name']}" in english
+
+
+def test_unknown_area_and_point_are_clear_errors(breda_store: EmbeddedStore) -> None:
+    with pytest.raises(UnknownArea, match="BU07589999"):
+        area_report(breda_store, "BU07589999")
+    with pytest.raises(NotLoaded):
+        area_report(breda_store, "GM0363")
+    with pytest.raises(NotLoaded):
+        address_report(breda_store, 0.0, 0.0)
+
+
+@pytest.fixture
+def breda_env(breda: tuple[Settings, object], monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    settings, _ = breda
+    monkeypatch.setenv("BIOSTRESSTEST_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_cli_writes_a_buurt_report_and_refuses_unknown_areas(
+    breda_store: EmbeddedStore, breda_env: None, tmp_path: Path
+) -> None:
+    buurt = breda_store.areas(GM, AreaLevel.BUURT).iloc[0]
+    out = tmp_path / "buurt.pdf"
+    done = CliRunner().invoke(main, ["report", "--area", buurt["code"], "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert f"buurt {buurt['name']}" in pdf_text(out.read_bytes(), tmp_path)
+    bad = CliRunner().invoke(main, ["report", "--area", "BU07589999", "--out", str(out)])
+    assert bad.exit_code == UnknownArea.exit_code
+    assert "BU07589999" in bad.output
+    both = CliRunner().invoke(main, ["report", "--area", GM, "--x", "1", "--out", str(out)])
+    assert both.exit_code == 2
+
+
+def test_http_report_in_english_and_for_a_point(
+    breda_store: EmbeddedStore, breda: tuple[Settings, object], tmp_path: Path
+) -> None:
+    settings, _ = breda
+    client = TestClient(create_app(settings, store=breda_store))
+    answer = client.get("/api/report", params={"area": GM, "lang": "en"})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/pdf"
+    text = pdf_text(answer.content, tmp_path)
+    gemeente = breda_store.areas(GM, AreaLevel.GEMEENTE).iloc[0]
+    assert "Summary for decision makers" in text and "Package leaflet" in text
+    assert f"Breda scores {number(gemeente['score'], 2, 'en')} on average" in text
+    point = breda_store.areas(GM, AreaLevel.BUURT).iloc[3].geometry.representative_point()
+    answer = client.get("/api/report", params={"x": point.x, "y": point.y})
+    assert answer.status_code == 200 and answer.content.startswith(b"%PDF")
+    assert client.get("/api/report", params={"area": "BU07589999"}).status_code == 404
+    assert client.get("/api/report", params={"area": GM, "lang": "xx"}).status_code == 400
+    assert client.get("/api/report").status_code == 400
+
+
+HOSTILE = '<img src="file:///etc/passwd">'
+
+
+def _hostile_store(root: Path, canary: Path) -> EmbeddedStore:
+    """A small synthetic run whose buurt names try to make the renderer fetch."""
+    grid = AnalysisGrid(xmin=100_000.0, ymax=400_500.0, width=50, height=50)
+    names = [
+        HOSTILE,
+        f'<link rel="attachment" href="file://{canary}">{{{{ 7*7 }}}}',
+        f"<style>@import url(http://127.0.0.1:9/x.css);</style><svg><image href='file://{canary}'/></svg>",
+    ]
+    cells = [
+        box(100_000, 400_000, 100_250, 400_500),
+        box(100_250, 400_000, 100_500, 400_250),
+        box(100_250, 400_250, 100_500, 400_500),
+    ]
+    scores = [0.1, 0.5, 0.9]
+    classes = [1, 4, 7]
+
+    def frame(level: str, codes: list[str], parent: str, rows: list[int]) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame(
+            {
+                "code": codes,
+                "name": [names[i] if level == "buurt" else "Veilig" for i in rows],
+                "level": level,
+                "parent_code": parent,
+                "jaar": 2020,
+                "score": [scores[i] if level == "buurt" else 0.5 for i in rows],
+                "score_class": [classes[i] if level == "buurt" else 4 for i in rows],
+                "green_share": 0.5,
+            },
+            geometry=[cells[i] for i in rows] if level == "buurt" else [box(*grid.bounds)],
+            crs="EPSG:28992",
+        )
+
+    score = np.full(grid.shape, 0.5, dtype="float32")
+    score[:, :25] = 0.1
+    klass = np.where(score < 0.2, 1, 4).astype("uint8")
+    result = RunResult(
+        gemeente="GM9999",
+        areas={
+            AreaLevel.GEMEENTE: frame("gemeente", ["GM9999"], "", [0]),
+            AreaLevel.WIJK: frame("wijk", ["WK999900"], "GM9999", [0]),
+            AreaLevel.BUURT: frame(
+                "buurt", ["BU99990001", "BU99990002", "BU99990003"], "WK999900", [0, 1, 2]
+            ),
+        },
+        rasters=[
+            RasterLayer("score", score, grid, float("nan"), "score"),
+            RasterLayer("score_class", klass, grid, 0, "class"),
+        ],
+        manifest={
+            "created": "2026-01-01T00:00:00+00:00",
+            "score_version": "v1",
+            "grid": {"cell_size": 10.0, "crs": "EPSG:28992"},
+            "parameters": {"weights": {"green_share": 1.0}},
+            "inputs": [
+                {
+                    "title": HOSTILE,
+                    "publisher": f"url(file://{canary})",
+                    "licence": "CC BY 4.0",
+                    "edition": "2020",
+                    "sha256": "ab" * 32,
+                    "url": f"file://{canary}",
+                }
+            ],
+        },
+    )
+    store = EmbeddedStore(root)
+    store.publish(result)
+    return store
+
+
+def test_names_from_data_are_text_and_nothing_is_fetched(tmp_path: Path) -> None:
+    canary = tmp_path / "canary.txt"
+    canary.write_text("CANARY-7f3a")
+    store = _hostile_store(tmp_path / "store", canary)
+    rendered = area_report(store, "GM9999")
+    text = pdf_text(rendered.pdf, tmp_path)
+    assert HOSTILE in text
+    assert "{{ 7*7 }}" in text
+    assert "CANARY-7f3a" not in text
+    assert_only_own_assets(rendered)
+    assert "/EmbeddedFile" not in rendered.pdf.decode("latin-1")
+    assert HOSTILE.replace('"', "&#34;") in rendered.html or "&lt;img" in rendered.html
