@@ -66,7 +66,7 @@ def test_loaded_gemeenten_with_sources_and_licences(client: TestClient) -> None:
     assert breda["code"] == "GM0758" and breda["name"] == "Breda"
     licences = {i["source_id"]: i["licence"] for i in breda["inputs"]}
     assert licences["cbs-wijkenbuurten-2020"] == "CC BY 4.0"
-    assert len(client.get("/api/sources").json()) == 4
+    assert len(client.get("/api/sources").json()) == 5
 
 
 def test_legend_has_seven_classes(client: TestClient) -> None:

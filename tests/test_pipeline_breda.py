@@ -104,6 +104,7 @@ def test_manifest_names_inputs_with_checksums(
         "cbs-wijkenbuurten-2020",
         "rivm-groenkaart",
         "natura2000",
+        "knmi-daggegevens",
     }
     tif = f"{mirror}/{rivm_groenkaart.SPEC.mirror_path}"
     assert inputs["rivm-groenkaart"]["sha256"] == sha256_of(Path(tif))

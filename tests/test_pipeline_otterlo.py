@@ -22,7 +22,7 @@ from biostresstest.model.landcover import load_classes
 from biostresstest.model.study_area import NAMED_AREAS
 from biostresstest.pipeline.run import RunSummary
 from biostresstest.pipeline.run_area import run_area
-from biostresstest.sources import bgt
+from biostresstest.sources import bgt, knmi
 from biostresstest.sources.base import fetch
 from biostresstest.web.app import create_app
 
@@ -89,7 +89,10 @@ def test_feature_layers_of_their_own(store: EmbeddedStore) -> None:
         "erf",
         "hagen",
         "bomen",
+        "panden",
     }
+    panden = store.features("otterlo", "panden")
+    assert set(panden["class_key"]) == {"pand"} and len(panden) > 1500
     bermen = store.features("otterlo", "bermen")
     assert set(bermen["class_key"]) == {"berm"} and len(bermen) > 400
     assert set(store.features("otterlo", "bos")["class_key"]) <= {
@@ -154,6 +157,8 @@ def test_bad_download_leaves_the_store_as_it_was(
                 data = data.replace(b">watervlakte</class>", b">lavameer</class>")
             dst.writestr(name, data)
     (fake / "nl-natura2000-160").symlink_to(mirror / "nl-natura2000-160")
+    weather = knmi.SPEC.mirror_path.split("/")[0]
+    (fake / weather).symlink_to(mirror / weather)
     bad = Settings(data_dir=settings.data_dir, mirror=fake, offline=True)
     with pytest.raises(CorruptInput, match="lavameer"):
         run_area(NAMED_AREAS["otterlo"], bad)

@@ -18,16 +18,22 @@ import numpy as np
 
 from biostresstest.analysis.koppelkansen import top_places
 from biostresstest.model.grid import AnalysisGrid
-from biostresstest.pipeline import climate, heat
+from biostresstest.pipeline import climate, heat, potential
 from biostresstest.pipeline.common import INDICATOR_LAYERS, RunContext
 from biostresstest.sources.base import FetchedFile
 
 CO_BENEFIT_LAYERS = (*heat.HEAT_LAYERS, *climate.CLIMATE_LAYERS)
 """Float cell layers of the co-benefit steps."""
-PUBLISHED_LAYERS = (*INDICATOR_LAYERS, *CO_BENEFIT_LAYERS)
+POTENTIAL_LAYERS = tuple(potential.DESCRIPTIONS)
+"""The potential score and the opportunity (gap) per cell."""
+PUBLISHED_LAYERS = (*INDICATOR_LAYERS, *POTENTIAL_LAYERS, *CO_BENEFIT_LAYERS)
 """Every float cell layer a run publishes (besides the class layers)."""
-DESCRIPTIONS = {**heat.RASTER_DESCRIPTIONS, **climate.CLIMATE_DESCRIPTIONS}
-"""Descriptions of the co-benefit layers, for :func:`~.common.raster_layers`."""
+DESCRIPTIONS = {
+    **potential.DESCRIPTIONS,
+    **heat.RASTER_DESCRIPTIONS,
+    **climate.CLIMATE_DESCRIPTIONS,
+}
+"""Descriptions of the layers made outside ``common``, for :func:`~.common.raster_layers`."""
 AREA_COLUMNS_3_30_300 = ("meets_30", "homes", "share_3_trees", "share_300m_green")
 """Per-area 3-30-300 figures added to the area units (when the run has homes)."""
 TOP_PLACES = 10

@@ -22,8 +22,15 @@ from biostresstest.model.areas import AreaLevel, normalise_gemeente_code
 from biostresstest.model.confidence import Confidence
 from biostresstest.model.grid import AnalysisGrid
 from biostresstest.model.landcover import load_classes
+from biostresstest.model.local_data import LocalCoverLayer, local_data_key, local_layers_for
 from biostresstest.model.store import RunResult, Store
 from biostresstest.pipeline.areas import area_units
+from biostresstest.pipeline.co_benefits import (
+    DESCRIPTIONS,
+    POTENTIAL_LAYERS,
+    co_benefit_steps,
+    with_area_columns,
+)
 from biostresstest.pipeline.common import (
     INDICATOR_LAYERS,
     ProgressCallback,
@@ -40,8 +47,15 @@ from biostresstest.pipeline.common import (
     score_step,
     with_robustness,
 )
+from biostresstest.pipeline.potential import potential_step
 from biostresstest.pipeline.steps import step_key
-from biostresstest.sources import cbs_gemeenten, cbs_wijkenbuurten, natura2000, rivm_groenkaart
+from biostresstest.sources import (
+    cbs_gemeenten,
+    cbs_wijkenbuurten,
+    knmi,
+    natura2000,
+    rivm_groenkaart,
+)
 from biostresstest.sources.base import FetchedFile, fetch
 
 __all__ = ["INDICATOR_LAYERS", "STEPS", "RunSummary", "run_gemeente"]
@@ -54,11 +68,18 @@ STEPS = (
     "natura2000",
     "robustness",
     "score",
+    "potential",
+    "heat",
+    "water",
+    "3-30-300",
+    "koppelkansen",
     "aggregate",
     "publish",
 )
 """The steps of a gemeente run, in order (the progress bar counts these)."""
 
+VEGETATED_AND_BARE = ("begroeid_onbepaald", "onbegroeid_onbepaald")
+"""The two classes of the coarse land cover the Groenkaart gives."""
 GREEN_MAJORITY = 0.5
 """A Groenkaart cell counts as vegetated land cover when at least half of it is green."""
 
@@ -94,8 +115,13 @@ def run_gemeente(
         grid=grid_part(grid),
         groenkaart=files["groenkaart"].sha256,
         classes=load_classes().digest,
+        local=local_data_key(ctx.settings, code),
     )
-    green = ctx.cache.arrays("green", green_key, lambda: _green(files["groenkaart"], grid))
+    green = ctx.cache.arrays(
+        "green",
+        green_key,
+        lambda: _green(files["groenkaart"], grid, local_layers_for(ctx.settings, code)),
+    )
 
     ctx.progress("habitat")
     habitat = habitat_step(ctx, green["landcover"], grid, depends=green_key)
@@ -125,6 +151,18 @@ def run_gemeente(
         grid,
         depends=f"{habitat['key']}-{green_key}-{robust['key']}",
     )
+    vegetated, bare = (load_classes().by_key(k).code for k in VEGETATED_AND_BARE)
+    co = co_benefit_steps(
+        ctx,
+        green["landcover"],
+        grid,
+        areas,
+        scored["score"],
+        files["weather"],
+        scored["key"],
+        fractions={vegetated: green["green_share"], bare: 1 - green["green_share"]},
+        buurten=cbs_wijkenbuurten.read_buurten(files["buurten"], code),
+    )
     layers = {
         "green_share": green["green_share"],
         "groenkaart_nodata_share": green["groenkaart_nodata_share"],
@@ -138,13 +176,17 @@ def run_gemeente(
         "distance_to_core": robust["distance_to_core"],
         "connectivity": scored["connectivity"],
     }
+    ctx.progress("potential")
+    pot = potential_step(ctx, green["landcover"], layers, grid, depends=scored["key"])
+    layers |= {name: pot[name] for name in POTENTIAL_LAYERS}
+    layers |= co.layers
 
     ctx.progress("aggregate")
     agg_key, aggregated = aggregate_step(
-        ctx, areas, layers, grid, depends=f"{areas_key}-{scored['key']}"
+        ctx, areas, layers, grid, depends=f"{areas_key}-{scored['key']}-{pot['key']}-{co.key}"
     )
 
-    aggregated = with_robustness(aggregated, robust)
+    aggregated = with_area_columns(with_robustness(aggregated, robust), co.area_columns)
 
     ctx.progress("publish")
     final_key = step_key("publish", aggregate=agg_key, landcover="rivm-v1")
@@ -157,8 +199,10 @@ def run_gemeente(
                 "score_class": scored["score_class"],
                 "landcover": green["landcover"],
                 "confidence": green["confidence"],
+                **co.classes,
             },
             grid,
+            DESCRIPTIONS,
         ),
         manifest=manifest(
             code,
@@ -166,9 +210,13 @@ def run_gemeente(
             grid,
             ctx.log,
             final_key,
-            {"groenkaart_nodata_as_green_share": 0.0, "green_majority": GREEN_MAJORITY},
+            {
+                "groenkaart_nodata_as_green_share": 0.0,
+                "green_majority": GREEN_MAJORITY,
+                **co.parameters,
+            },
         ),
-        documents={"landcover": _landcover_document(aggregated)},
+        documents={"landcover": _landcover_document(aggregated), **co.documents},
     )
     return publish_step(ctx, result, name)
 
@@ -185,25 +233,40 @@ def _fetch_sources(ctx: RunContext, code: str) -> tuple[gpd.GeoDataFrame, dict[s
         "buurten": fetch(cbs_wijkenbuurten.SPEC, ctx.settings),
         "groenkaart": fetch(rivm_groenkaart.SPEC, ctx.settings, bbox=bbox),
         "natura2000": fetch(natura2000.SPEC, ctx.settings),
+        "weather": fetch(knmi.SPEC, ctx.settings),
     }
     ctx.fetched(started)
     return gemeente_row, files
 
 
-def _green(file: FetchedFile, grid: AnalysisGrid) -> dict[str, np.ndarray]:
-    """Green share, and the coarse land cover it implies (vegetated or not, type unknown)."""
+def _green(
+    file: FetchedFile, grid: AnalysisGrid, local: list[LocalCoverLayer] | None = None
+) -> dict[str, np.ndarray]:
+    """Green share, and the coarse land cover it implies (vegetated or not, type unknown).
+
+    The gemeente's own data (``local``: a tree register, verges, its own land cover) decides
+    the class of the cells it covers, at the municipal confidence level, and their surface
+    factors; the green share stays the Groenkaart's.
+    """
     on_grid = rivm_groenkaart.read_green(file, grid)
     table = load_classes()
-    vegetated = table.by_key("begroeid_onbepaald").code
-    bare = table.by_key("onbegroeid_onbepaald").code
+    vegetated, bare = (table.by_key(k).code for k in VEGETATED_AND_BARE)
     known = ~np.isnan(on_grid.green)
     landcover = np.zeros(grid.shape, dtype="uint8")
     landcover[known] = np.where(on_grid.green[known] >= GREEN_MAJORITY, vegetated, bare)
     confidence = np.where(known, int(Confidence.NATIONAL_RASTER), 0).astype("uint8")
     fractions = {vegetated: on_grid.green, bare: 1 - on_grid.green}
+    factors = {factor: factor_of_fractions(fractions, lookup(table, factor)) for factor in FACTORS}
+    for layer in local or []:
+        decided = layer.classes_on(grid)
+        has = decided != 0
+        landcover[has] = decided[has]
+        confidence[has] = int(layer.confidence)
+        for factor, values in factors.items():
+            values[has] = lookup(table, factor)[decided[has]]
     return {
         "green_share": on_grid.green,
-        **{factor: factor_of_fractions(fractions, lookup(table, factor)) for factor in FACTORS},
+        **factors,
         "groenkaart_nodata_share": on_grid.nodata_share,
         "landcover": landcover,
         "confidence": confidence,

@@ -35,8 +35,15 @@ from biostresstest.model.areas import AreaLevel
 from biostresstest.model.confidence import Confidence
 from biostresstest.model.grid import AnalysisGrid
 from biostresstest.model.landcover import load_classes
+from biostresstest.model.local_data import LocalCoverLayer, local_data_key, local_layers_for
 from biostresstest.model.store import RunResult, Store
 from biostresstest.model.study_area import StudyArea
+from biostresstest.pipeline.co_benefits import (
+    DESCRIPTIONS,
+    POTENTIAL_LAYERS,
+    co_benefit_steps,
+    with_area_columns,
+)
 from biostresstest.pipeline.common import (
     ProgressCallback,
     RunContext,
@@ -52,8 +59,9 @@ from biostresstest.pipeline.common import (
     score_step,
     with_robustness,
 )
+from biostresstest.pipeline.potential import potential_step
 from biostresstest.pipeline.steps import step_key
-from biostresstest.sources import bgt, natura2000
+from biostresstest.sources import bgt, knmi, natura2000
 from biostresstest.sources.base import FetchedFile, fetch
 
 STEPS = (
@@ -64,6 +72,11 @@ STEPS = (
     "natura2000",
     "robustness",
     "score",
+    "potential",
+    "heat",
+    "water",
+    "3-30-300",
+    "koppelkansen",
     "aggregate",
     "publish",
 )
@@ -74,6 +87,7 @@ FEATURE_LAYERS = {
     "bos": ("loofbos", "naaldbos", "gemengd_bos"),
     "water": ("water_stilstaand", "water_stromend", "sloot", "oever"),
     "erf": ("erf",),
+    "panden": ("pand",),
 }
 """Land-cover classes kept as feature layers of their own (the mission names them)."""
 FINE_CELL = 1.0
@@ -96,7 +110,11 @@ def run_area(
         bounds=",".join(f"{v:.0f}" for v in area.bounds),
         featuretypes=",".join(bgt.LAND_COVER_LAYERS),
     )
-    files = {"bgt": bgt_file, "natura2000": fetch(natura2000.SPEC, settings)}
+    files = {
+        "bgt": bgt_file,
+        "natura2000": fetch(natura2000.SPEC, settings),
+        "weather": fetch(knmi.SPEC, settings),
+    }
     ctx.fetched(started)
     grid = AnalysisGrid.covering(area.bounds, area.cell_size)
     outline = _outline(area)
@@ -107,9 +125,13 @@ def run_area(
         grid=grid_part(grid),
         bgt=files["bgt"].sha256,
         classes=load_classes().digest,
+        features=sorted(FEATURE_LAYERS),
+        local=local_data_key(settings, area.gemeente),
     )
     land_cover, features = ctx.cache.arrays_and_frames(
-        "landcover", lc_key, lambda: _land_cover(files["bgt"], grid)
+        "landcover",
+        lc_key,
+        lambda: _land_cover(files["bgt"], grid, local_layers_for(settings, area.gemeente)),
     )
 
     ctx.progress("green")
@@ -143,6 +165,17 @@ def run_area(
         grid,
         depends=f"{habitat['key']}-{lc_key}-{robust['key']}",
     )
+    co = co_benefit_steps(
+        ctx,
+        land_cover["landcover"],
+        grid,
+        {AreaLevel.GEBIED.value: outline},
+        scored["score"],
+        files["weather"],
+        scored["key"],
+        trees=features["bomen"],
+        homes=features["panden"],
+    )
     layers = {
         "green_share": green,
         "natura2000_share": n2k["natura2000_share"],
@@ -155,13 +188,21 @@ def run_area(
         "distance_to_core": robust["distance_to_core"],
         "connectivity": scored["connectivity"],
     }
+    ctx.progress("potential")
+    pot = potential_step(ctx, land_cover["landcover"], layers, grid, depends=scored["key"])
+    layers |= {name: pot[name] for name in POTENTIAL_LAYERS}
+    layers |= co.layers
 
     ctx.progress("aggregate")
     agg_key, aggregated = aggregate_step(
-        ctx, {AreaLevel.GEBIED.value: outline}, layers, grid, depends=scored["key"]
+        ctx,
+        {AreaLevel.GEBIED.value: outline},
+        layers,
+        grid,
+        depends=f"{scored['key']}-{pot['key']}-{co.key}",
     )
 
-    aggregated = with_robustness(aggregated, robust)
+    aggregated = with_area_columns(with_robustness(aggregated, robust), co.area_columns)
 
     ctx.progress("publish")
     final_key = step_key("publish", area=area.key, aggregate=agg_key, landcover=lc_key)
@@ -174,15 +215,20 @@ def run_area(
                 "score_class": scored["score_class"],
                 "landcover": land_cover["landcover"],
                 "confidence": land_cover["confidence"],
+                **co.classes,
             },
             grid,
+            DESCRIPTIONS,
         ),
-        manifest=manifest(area.key, files, grid, ctx.log, final_key, {"area": area.__dict__}),
+        manifest=manifest(
+            area.key, files, grid, ctx.log, final_key, {"area": area.__dict__, **co.parameters}
+        ),
         features=features,
         documents={
             "landcover": _landcover_document(
                 area.key, land_cover["class_m2"], land_cover["confidence_m2"]
-            )
+            ),
+            **co.documents,
         },
     )
     return publish_step(ctx, result, area.name)
@@ -204,12 +250,13 @@ def _outline(area: StudyArea) -> gpd.GeoDataFrame:
 
 
 def _land_cover(
-    file: FetchedFile, grid: AnalysisGrid
+    file: FetchedFile, grid: AnalysisGrid, local: list[LocalCoverLayer] | None = None
 ) -> tuple[dict[str, np.ndarray], dict[str, gpd.GeoDataFrame]]:
-    """Land cover on the grid from the BGT, and the feature layers.
+    """Land cover on the grid from the BGT and the gemeente's own data, and the feature layers.
 
     The BGT is always burnt at 1 m; a coarser analysis grid gets area-true class fractions of
     those 1 m cells: its green share is the green part of each cell, its class the largest.
+    The gemeente's own layers (``local``) are merged by confidence: they decide where they lie.
     """
     read = bgt.read_land_cover(file)
     table = load_classes()
@@ -225,7 +272,8 @@ def _land_cover(
     lines["code"] = [table.by_key(key).code for key in lines["class_key"]]
     fine = AnalysisGrid.covering(grid.bounds, FINE_CELL)
     layer = LandCoverLayer(rasterize_land_cover(polygons, fine, lines), Confidence.NATIONAL_VECTOR)
-    classes, confidence = merge_land_cover([layer])
+    own = [LandCoverLayer(one.classes_on(fine), one.confidence) for one in local or []]
+    classes, confidence = merge_land_cover([layer, *own])
     arrays = _on_analysis_grid(classes, confidence, round(grid.cell_size / FINE_CELL))
     arrays["class_m2"] = np.bincount(classes.ravel(), minlength=256) * fine.cell_area
     arrays["confidence_m2"] = np.bincount(confidence.ravel(), minlength=256) * fine.cell_area
@@ -270,12 +318,15 @@ def _on_analysis_grid(
     with np.errstate(invalid="ignore", divide="ignore"):
         green_share = np.where(covered > 0, green / covered, np.nan).astype("float32")
     dominant = np.asarray(codes, dtype="uint8")[fractions.argmax(axis=0)]
-    level = class_fractions(confidence, factor, [int(Confidence.NATIONAL_VECTOR)])[0]
+    levels = sorted(int(c) for c in np.unique(confidence) if c)
+    level_fractions = class_fractions(confidence, factor, levels)
+    # the level that decided most of the cell (the gemeente's own data where it covers most)
+    level = np.asarray(levels, dtype="uint8")[level_fractions.argmax(axis=0)]
     by_code = dict(zip(codes, fractions, strict=True))
     return {
         **{name: factor_of_fractions(by_code, values) for name, values in factors.items()},
         "landcover": np.where(covered > 0, dominant, 0).astype("uint8"),
-        "confidence": np.where(level > 0, int(Confidence.NATIONAL_VECTOR), 0).astype("uint8"),
+        "confidence": np.where(covered > 0, level, 0).astype("uint8"),
         "green_share": green_share,
     }
 

@@ -31,7 +31,8 @@ from biostresstest.model.areas import AreaLevel, level_of_code, normalise_area_k
 from biostresstest.model.confidence import Confidence
 from biostresstest.model.landcover import load_classes
 from biostresstest.model.store import Store
-from biostresstest.pipeline.common import INDICATOR_LAYERS, ROBUSTNESS_COLUMNS
+from biostresstest.pipeline.co_benefits import CO_BENEFIT_LAYERS, DESCRIPTIONS, PUBLISHED_LAYERS
+from biostresstest.pipeline.common import ROBUSTNESS_COLUMNS
 from biostresstest.web.deps import get_store, to_rd
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -44,6 +45,8 @@ CONTEXT_INDICATORS: tuple[IndicatorSpec, ...] = (
     VULNERABILITY,
     FACTOR_SPECS["ugf"],
 )
+CLASS_LAYERS = ("score_class", "landcover", "confidence", "koppelkans_class")
+"""The published class layers (uint8, 0 = none)."""
 COMPONENT_WEIGHTS = {layer: WEIGHTS[component] for component, layer in COMPONENT_LAYERS.items()}
 """The exponent of each score component, by its cell layer."""
 
@@ -57,8 +60,12 @@ def cell_at(store: Store, rx: float, ry: float) -> dict[str, Any]:
         if units.empty:
             continue
         values: dict[str, Any] = {}
-        for name in (*INDICATOR_LAYERS, "score_class", "landcover", "confidence"):
-            with rasterio.open(store.raster_path(key, name)) as src:
+        for name in (*PUBLISHED_LAYERS, *CLASS_LAYERS):
+            try:
+                path = store.raster_path(key, name)
+            except NotLoaded:  # a run published before this layer existed
+                continue
+            with rasterio.open(path) as src:
                 values[name] = clean(next(src.sample([(rx, ry)]))[0])
         row = units.iloc[0]
         unit = {"code": row["code"], "name": row["name"], "score_class": int(row["score_class"])}
@@ -78,7 +85,7 @@ def cell_at(store: Store, rx: float, ry: float) -> dict[str, Any]:
                 "name_en": land_cover.name_en,
             },
             "sources": store.manifest(key).get("inputs", []),
-            "unit_values": {k: clean(row[k]) for k in INDICATOR_LAYERS if k in row},
+            "unit_values": {k: clean(row[k]) for k in PUBLISHED_LAYERS if k in row},
         }
     raise NotLoaded(
         f"no published results at x={rx:.0f}, y={ry:.0f} (RD)",
@@ -130,6 +137,7 @@ def explain(
             _component(spec, values, found["unit_values"], None) for spec in CONTEXT_INDICATORS
         ],
         "landcover": _land_cover(values),
+        "climate": _climate(values, found["unit_values"]),
         "sources": found["sources"],
     }
 
@@ -207,6 +215,20 @@ def _component(
         "inputs": list(spec.inputs),
         "description": spec.description,
     }
+
+
+def _climate(cell: dict[str, Any], unit: dict[str, Any]) -> list[dict[str, Any]]:
+    """The climate co-benefit layers of the cell and its area unit (those the run has)."""
+    return [
+        {
+            "id": name,
+            "value": cell[name],
+            "area_value": unit.get(name),
+            "description": DESCRIPTIONS[name],
+        }
+        for name in CO_BENEFIT_LAYERS
+        if name in cell
+    ]
 
 
 def _land_cover(values: dict[str, Any]) -> dict[str, Any] | None:

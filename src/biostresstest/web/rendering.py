@@ -1,15 +1,16 @@
-"""Raster tiles of class layers: each tile warped straight from the published COG.
+"""Raster tiles of cell layers: each tile warped straight from the published COG.
 
 The dataset stays open per published layer, and a tile is one GDAL warp onto the tile's own
-Web Mercator grid (nearest neighbour: classes are never blended) and a palette PNG; about 3 ms,
-where setting up the projection anew for every tile cost tens of milliseconds.
+Web Mercator grid (nearest neighbour: classes are never blended, and a continuous layer keeps
+its cells visible) and a palette PNG; about 3 ms, where setting up the projection anew for every
+tile cost tens of milliseconds. The map layer spec (``map_layers.py``) turns values into palette
+indices, so class, score and continuous layers share one path.
 """
 
 from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Mapping
 from functools import lru_cache
 
 import numpy as np
@@ -20,6 +21,7 @@ from rasterio.enums import Resampling
 from rasterio.warp import reproject, transform_bounds
 
 from biostresstest.core.crs import WEB_MERCATOR
+from biostresstest.web.map_layers import MapLayer
 
 TILE_SIZE = 256
 _ORIGIN = 20037508.342789244
@@ -34,13 +36,16 @@ def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     return (xmin, ymax - size, xmin + size, ymax)
 
 
-class _ClassLayer:
-    """A published class COG, kept open and safe to read from many threads."""
+class _CellLayer:
+    """A published COG, kept open and safe to read from many threads."""
 
     def __init__(self, path: str) -> None:
         self._src = rasterio.open(path)
         self._lock = threading.Lock()
-        self.nodata = int(self._src.nodata or 0)
+        self.dtype = self._src.dtypes[0]
+        nodata = self._src.nodata
+        floating = self.dtype.startswith("float")
+        self.nodata: float = float("nan") if nodata is None and floating else (nodata or 0)
         left, bottom, right, top = transform_bounds(self._src.crs, WEB_MERCATOR, *self._src.bounds)
         self.bounds = (left, bottom, right, top)
 
@@ -50,7 +55,7 @@ class _ClassLayer:
         left, bottom, right, top = self.bounds
         if xmax <= left or xmin >= right or ymax <= bottom or ymin >= top:
             return None
-        tile = np.full((TILE_SIZE, TILE_SIZE), self.nodata, dtype="uint8")
+        tile = np.full((TILE_SIZE, TILE_SIZE), self.nodata, dtype=self.dtype)
         size = (xmax - xmin) / TILE_SIZE
         with self._lock:  # a GDAL dataset must not be read by two threads at once
             reproject(
@@ -66,23 +71,21 @@ class _ClassLayer:
 
 
 @lru_cache(maxsize=64)
-def _layer(path: str) -> _ClassLayer:
+def _layer(path: str) -> _CellLayer:
     # A published run folder never changes (a new run gets a new path), so caching is safe.
-    return _ClassLayer(path)
+    return _CellLayer(path)
 
 
-def render_class_tile(
-    path: str, z: int, x: int, y: int, colours: Mapping[int, str]
-) -> bytes | None:
-    """A palette PNG of tile z/x/y of a class layer; None when the tile holds no class."""
+def render_tile(path: str, z: int, x: int, y: int, layer: MapLayer) -> bytes | None:
+    """A palette PNG of tile z/x/y of a cell layer; None when the tile holds no value."""
     data = _layer(path).read(z, x, y)
-    if data is None or not data.any():
+    if data is None:
         return None
-    image = Image.fromarray(data.astype("uint8"), mode="P")
-    palette = [0] * 768
-    for value, colour in colours.items():
-        palette[value * 3 : value * 3 + 3] = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
-    image.putpalette(palette)
+    indices = layer.indices(data)
+    if not indices.any():
+        return None
+    image = Image.fromarray(indices, mode="P")
+    image.putpalette(layer.palette())
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", transparency=0, optimize=False)
     return buffer.getvalue()

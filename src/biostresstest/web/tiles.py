@@ -8,34 +8,24 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
 
-from biostresstest.analysis.scoring import SCORE_CLASSES
 from biostresstest.core.errors import InvalidInput
 from biostresstest.model.areas import normalise_area_key, parse_level
-from biostresstest.model.confidence import Confidence
-from biostresstest.model.landcover import load_classes
 from biostresstest.model.store import Store
 from biostresstest.web.deps import get_store
-from biostresstest.web.rendering import render_class_tile
+from biostresstest.web.map_layers import load_map_layers
+from biostresstest.web.rendering import render_tile
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 StoreDep = Annotated[Store, Depends(get_store)]
 Zoom = Annotated[int, Path(ge=0, le=22)]
 TileIndex = Annotated[int, Path(ge=0)]
 
-CONFIDENCE_COLOURS = {
-    Confidence.EU_RASTER: "#fdae61",
-    Confidence.NATIONAL_RASTER: "#fee08b",
-    Confidence.NATIONAL_VECTOR: "#66bd63",
-    Confidence.MUNICIPAL: "#1a9850",
-}
-
-
 def cell_layer_colours() -> dict[str, dict[int, str]]:
     """The class layers served as raster tiles, with the colour of every class value."""
     return {
-        "score_class": {c.value: c.colour for c in SCORE_CLASSES},
-        "landcover": {c.code: c.colour for c in load_classes()},
-        "confidence": {int(level): colour for level, colour in CONFIDENCE_COLOURS.items()},
+        layer.id: layer.class_colours()
+        for layer in load_map_layers().values()
+        if layer.kind == "classes"
     }
 
 
@@ -59,11 +49,11 @@ def vector_tile(
 def raster_tile(
     store: StoreDep, area: str, layer: str, z: Zoom, x: TileIndex, y: TileIndex
 ) -> Response:
-    """A PNG tile of a class layer (stress-test class, land cover or confidence)."""
+    """A PNG tile of a cell layer of the map (``/api/layers`` lists them with their legends)."""
     _check_tile(z, x, y)
-    colours = cell_layer_colours()
-    if layer not in colours:
-        raise InvalidInput(f"no raster tiles for layer {layer!r}", hint=f"use {sorted(colours)}")
+    layers = load_map_layers()
+    if layer not in layers:
+        raise InvalidInput(f"no raster tiles for layer {layer!r}", hint=f"use {sorted(layers)}")
     path = str(store.raster_path(normalise_area_key(area), layer))
     png = _render(path, layer, z, x, y)
     if png is None:
@@ -74,7 +64,7 @@ def raster_tile(
 @lru_cache(maxsize=8192)
 def _render(path: str, layer: str, z: int, x: int, y: int) -> bytes | None:
     # Keyed on the run folder's path: a new run gets a new path, so entries never go stale.
-    return render_class_tile(path, z, x, y, cell_layer_colours()[layer])
+    return render_tile(path, z, x, y, load_map_layers()[layer])
 
 
 def _check_tile(z: int, x: int, y: int) -> None:
