@@ -320,9 +320,14 @@ def main() -> int:
                 "memory_ratio": round(best_ours.max_rss_mib / best_invest.max_rss_mib, 3),
                 "diff": compare(work / "ours0", work / "invest0"),
             }
+            summary["targets_met"] = {
+                "speedup_at_least_10": summary["speedup_wall"] >= 10.0,
+                "memory_at_most_half": summary["memory_ratio"] <= 0.5,
+            }
             print(
-                f"\nspeed-up (wall, best of {opts.runs}): {summary['speedup_wall']}x; "
-                f"peak RSS ours/InVEST: {summary['memory_ratio']:.2f}"
+                f"\nspeed-up (wall, best of {opts.runs}): {summary['speedup_wall']}x "
+                f"(target >= 10); peak RSS ours/InVEST: {summary['memory_ratio']:.2f} "
+                f"(target <= 0.5): {best_ours.max_rss_mib:.0f} / {best_invest.max_rss_mib:.0f} MiB"
             )
             print_table(
                 ["output", "max |diff|", "cells differing", "masks equal", "dtype/nodata/grid"],

@@ -391,3 +391,24 @@ def test_threat_presence_like_pygeoprocessing() -> None:
 def test_problem_names_file_row_and_column() -> None:
     problem = hq.Problem("t.csv", "is empty", 4, "weight")
     assert str(problem) == "t.csv, row 4, column 'weight': is empty"
+
+
+@pytest.mark.parametrize("strip", [1, 7, 64])
+def test_strips_without_a_halo_give_the_whole_column_distance(strip: int) -> None:
+    """Carry from above plus the spilled upward pass equal the one-piece column transform."""
+    rng = np.random.default_rng(strip)
+    present = (rng.random((150, 90)) > 0.985).astype(np.uint8)
+    present[:, 40] = 0  # a column without any threat: stays at the cap
+    cap = 23
+    whole = hk.column_distance(present, 0, present.shape[0], cap, np.empty(0, np.int32))
+    up = np.empty(present.shape, np.uint16)
+    carry = np.full(present.shape[1], cap + 1, np.int32)
+    for r0 in reversed(range(0, present.shape[0], strip)):
+        hk.column_up(present[r0 : r0 + strip], cap, carry, up[r0 : r0 + strip])
+    carry = np.full(present.shape[1], cap + 1, np.int32)
+    parts = [
+        hk.column_down_min(present[r0 : r0 + strip], up[r0 : r0 + strip], cap, carry)
+        for r0 in range(0, present.shape[0], strip)
+    ]
+    assert np.array_equal(np.concatenate(parts), whole)
+    assert whole.max() == cap + 1 and (whole[:, 40] == cap + 1).all()

@@ -105,6 +105,7 @@ def test_every_parameter_has_a_value_and_a_known_source_with_a_note(table: LandC
 
 def test_every_source_is_cited_and_used(table: LandCoverTable) -> None:
     used = {getattr(c, name).source for c in table for name in PARAMETERS}
+    used |= {c.barrier.source for c in table if c.barrier is not None}
     assert used == set(table.sources)
     for source in table.sources.values():
         assert source.title.strip()

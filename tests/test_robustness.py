@@ -6,8 +6,12 @@ Most layouts use 10 m cells, so a 4 × 4-cell block is a 40 × 40 m patch (1,600
 
 from __future__ import annotations
 
+import copy
 import itertools
 import time
+import tomllib
+from importlib import resources
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,7 +19,16 @@ import rasterio
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
+from biostresstest.analysis.barriers import (
+    _any_clear,
+    barrier_mask,
+    cut_links,
+    disc_radius,
+    wide_parts,
+)
 from biostresstest.analysis.robustness import (
+    barrier_cells,
+    barrier_links,
     clusters,
     core_mask,
     distance_to_core,
@@ -27,11 +40,11 @@ from biostresstest.analysis.robustness import (
     patches,
     sicb_connectivity_points,
 )
-from biostresstest.core.errors import InvalidInput
+from biostresstest.core.errors import CorruptInput, InvalidInput
 from biostresstest.core.settings import Settings
 from biostresstest.model.embedded import EmbeddedStore
 from biostresstest.model.grid import AnalysisGrid
-from biostresstest.model.landcover import load_classes
+from biostresstest.model.landcover import load_classes, validate_table
 from biostresstest.pipeline.run import RunSummary
 
 A = 1600.0  # m², one 40 × 40 m patch
@@ -306,3 +319,222 @@ def test_otterlo_natural_patches_and_mesh_are_plausible(
     # each forest quarter is dominated by one cluster
     assert all(q[k]["coherence_pct"] > 50 for k in (2, 3, 4))
     assert q[1]["natural_m2"] < q[2]["natural_m2"]
+
+
+# --- barriers (SICB: links across roads ≥15 m or busy, railways, concreted canals are cut) ---
+
+
+def _raw_table() -> dict[str, Any]:
+    text = resources.files("biostresstest.model").joinpath("data/landcover.toml").read_text("utf-8")
+    return copy.deepcopy(tomllib.loads(text))
+
+
+def _codes() -> dict[str, int]:
+    table = load_classes()
+    return {key: table.by_key(key).code for key in table.keys}
+
+
+def test_the_class_table_declares_the_barriers() -> None:
+    table = load_classes()
+    rules = {c.key: c.barrier.rule for c in table if c.barrier is not None}
+    assert rules == {
+        "weg_hoofd": "always",
+        "weg_lokaal": "wide",
+        "spoor": "always",
+        "water_stromend": "hard_bank",
+    }
+    lokaal = table.by_key("weg_lokaal").barrier
+    assert lokaal is not None and lokaal.min_width_m == 15.0
+    assert all(c.barrier.source in table.sources for c in table if c.barrier is not None)
+
+
+def test_a_bad_barrier_entry_is_refused_with_every_problem() -> None:
+    raw = _raw_table()
+    first = raw["class"][0]
+    first["barrier"] = {"rule": "sometimes", "min_width_m": 5, "source": "nope", "note": ""}
+    raw["class"][1]["barrier"] = {"rule": "wide", "source": "sicb", "note": "n"}
+    with pytest.raises(CorruptInput) as err:
+        validate_table(raw)
+    text = str(err.value)
+    assert "barrier: rule: 'sometimes' is not one of" in text
+    assert "barrier: source: unknown source id 'nope'" in text
+    assert "barrier: note: missing" in text
+    assert "min_width_m: only for rule 'wide'" in text
+    assert f"class {raw['class'][1]['key']}: barrier: min_width_m: missing" in text
+
+
+@pytest.mark.parametrize(("width", "barrier"), [(14, False), (15, True), (16, True)])
+def test_a_road_is_a_barrier_from_15_m_across_at_1_m(width: int, barrier: bool) -> None:
+    mask = np.zeros((60, 40), dtype=bool)
+    mask[:, 10 : 10 + width] = True
+    wide = wide_parts(mask, 1.0, 15.0)
+    assert wide.sum() == (mask.sum() if barrier else 0)
+    # a 15 m square plaza on a 4 m street: only the plaza is wide
+    street = np.zeros((60, 60), dtype=bool)
+    street[:, 20:24] = True
+    street[30:45, 15:30] = True
+    plaza = wide_parts(street, 1.0, 15.0)
+    assert plaza[37, 22] and plaza[37, 15] and plaza[30, 22] and not plaza[30, 15]  # a disc
+    assert not plaza[:25].any() and not plaza[52:].any() and not (plaza & ~street).any()
+    assert disc_radius(1.0, 15.0) == 7 and disc_radius(10.0, 15.0) == 1
+    assert disc_radius(0.5, 15.0) == 15 and disc_radius(20.0, 15.0) == 0
+
+
+def test_barrier_mask_from_classes_roads_rail_and_hard_banked_canal() -> None:
+    code = _codes()
+    classes = np.full((80, 120), code["gras_openbaar"], dtype=np.uint8)
+    classes[:, 2:6] = code["weg_hoofd"]  # a 4 m main road: busy, always a barrier
+    classes[:, 10:20] = code["weg_lokaal"]  # a 10 m local road: not
+    classes[:, 25:41] = code["weg_lokaal"]  # a 16 m local road: a barrier
+    classes[:, 45:48] = code["spoor"]
+    classes[:, 52:54] = code["verhard_overig"]  # quay
+    classes[:, 54:60] = code["water_stromend"]  # canal between quays: concreted
+    classes[:, 60:62] = code["verhard_overig"]
+    classes[:, 70:72] = code["oever"]  # a brook with green banks: not a barrier
+    classes[:, 72:78] = code["water_stromend"]
+    classes[:, 78:80] = code["oever"]
+    mask = barrier_mask(classes, load_classes(), 1.0)
+    row = mask[40]
+    assert row[2:6].all() and not row[10:20].any() and row[25:41].all() and row[45:48].all()
+    assert row[54:60].all() and not row[52:54].any() and not row[72:78].any()
+    assert not row[[0, 8, 22, 50, 65, 100]].any()
+
+
+def _two_forests_and_a_strip(strip: str, width: int, length: int = 80) -> np.ndarray:
+    """1 m cells: two 40 × 80 m forests 40 m apart with a strip of a class between them."""
+    code = _codes()
+    classes = np.full((80, 140), code["gras_openbaar"], dtype=np.uint8)
+    classes[:, 10:50] = code["loofbos"]
+    classes[:, 90:130] = code["loofbos"]
+    start = 70 - width // 2
+    classes[:length, start : start + width] = code[strip]
+    return classes
+
+
+@pytest.mark.parametrize(
+    ("strip", "width", "length", "n_clusters"),
+    [
+        ("weg_hoofd", 6, 80, 2),  # a main road across the whole gap cuts the link
+        ("spoor", 4, 80, 2),
+        ("weg_lokaal", 8, 80, 1),  # an 8 m local road does not
+        ("weg_lokaal", 20, 80, 2),  # a 20 m one does
+        ("weg_hoofd", 6, 40, 1),  # a main road that ends halfway: linked past its end
+        ("gras_openbaar", 6, 80, 1),  # no barrier at all
+    ],
+)
+def test_a_barrier_between_two_patches_cuts_their_link(
+    strip: str, width: int, length: int, n_clusters: int
+) -> None:
+    classes = _two_forests_and_a_strip(strip, width, length)
+    table = load_classes()
+    grid = _grid(classes.shape[0], classes.shape[1], cell=1.0)
+    labels, _ = patches(natural_mask(classes, table), grid)
+    assert labels.max() == 2
+    links = barrier_links(labels, grid, barrier_mask(classes, table, 1.0))
+    assert int(clusters(labels, grid, links=links).max()) == n_clusters
+    assert len(patch_links(labels, grid)) == 1  # 40 m apart: linked without barriers
+
+
+def test_a_diagonal_line_of_barrier_cells_has_no_gaps() -> None:
+    grid = _grid(40, 40)
+    mask = _layout(40, 40, [(0, 0, 4, 4), (8, 8, 4, 4)])  # 40 m apart diagonally
+    labels, _ = patches(mask, grid, min_area_m2=100)
+    barrier = np.zeros(grid.shape, dtype=bool)
+    for i in range(12):  # the anti-diagonal r + c = 11 from edge to edge: cells touch at corners
+        barrier[i, 11 - i] = True
+    links = patch_links(labels, grid)
+    assert len(links) == 1
+    # the main diagonal passes the corner between (5, 6) and (6, 5) exactly: it counts as crossing
+    assert len(barrier_links(labels, grid, barrier, links=links)) == 0
+    barrier[6, 5] = False  # one cell of the line missing: a gap the two can see through
+    assert len(barrier_links(labels, grid, barrier, links=links)) == 1
+
+
+def test_without_barrier_cells_every_link_is_kept() -> None:
+    rng = np.random.default_rng(11)
+    grid = _grid(60, 60)
+    mask = rng.random((60, 60)) > 0.95
+    mask |= np.roll(mask, 1, axis=1)
+    labels, _ = patches(mask, grid, min_area_m2=100)
+    links = patch_links(labels, grid)
+    empty = np.zeros(grid.shape, dtype=bool)
+    assert np.array_equal(barrier_links(labels, grid, empty, links=links), links)
+    assert np.array_equal(barrier_links(labels, grid, None), links)
+    # barrier cells far from two linked patches do not touch their link
+    far = empty.copy()
+    far[0, 0] = True
+    kept = barrier_links(labels, grid, far, links=links)
+    assert len(kept) >= len(links) - np.count_nonzero((links == labels[0, 0]).any(axis=1))
+    with pytest.raises(InvalidInput):
+        barrier_links(labels, grid, np.zeros((3, 3), dtype=bool))
+
+
+def test_otterlo_barriers_cut_links_and_lower_coherence(
+    otterlo: tuple[Settings, RunSummary],
+) -> None:
+    settings, _ = otterlo
+    store = EmbeddedStore(settings.data_dir / "store")
+    with rasterio.open(store.raster_path("otterlo", "landcover")) as src:
+        classes = src.read(1)
+        t = src.transform
+    grid = AnalysisGrid(xmin=t.c, ymax=t.f, width=src.width, height=src.height, cell_size=t.a)
+    table = load_classes()
+    labels, areas = patches(natural_mask(classes, table), grid)
+    barrier = barrier_mask(classes, table, grid.cell_size)
+    start = time.perf_counter()
+    links = patch_links(labels, grid)
+    cut = barrier_links(labels, grid, barrier, links=links)
+    seconds = time.perf_counter() - start
+    whole = (classes > 0).astype(np.int32)
+    before = mesh_metrics(labels, areas, clusters(labels, grid, links=links), whole, grid)[1]
+    after = mesh_metrics(labels, areas, clusters(labels, grid, links=cut), whole, grid)[1]
+    share = {
+        key: float(np.mean(barrier & (classes == table.by_key(key).code)))
+        for key in ("weg_hoofd", "weg_lokaal", "spoor", "water_stromend")
+    }
+    print(
+        f"\nOtterlo barriers: {barrier.mean():.2%} of cells "
+        + ", ".join(f"{k} {v:.2%}" for k, v in share.items())
+        + f"; links {len(links)} -> {len(cut)}, clusters {before['n_clusters']:.0f} -> "
+        f"{after['n_clusters']:.0f}, coherence {before['coherence_pct']:.1f} % -> "
+        f"{after['coherence_pct']:.1f} %, EMS {before['ems_ha']:.1f} -> {after['ems_ha']:.1f} ha "
+        f"({seconds:.1f} s)"
+    )
+    assert barrier.any() and share["weg_hoofd"] > 0
+    assert len(cut) <= len(links) and after["coherence_pct"] <= before["coherence_pct"]
+    assert after["n_clusters"] >= before["n_clusters"]
+
+
+def test_the_shortcuts_of_cut_links_agree_with_checking_every_pair() -> None:
+    rng = np.random.default_rng(5)
+    grid = _grid(70, 70, cell=1.0)
+    for _ in range(6):
+        field = ndimage.gaussian_filter(rng.random((70, 70)), 2)
+        mask = field > np.quantile(field, 0.75)
+        barrier = np.zeros(grid.shape, dtype=bool)
+        for _ in range(3):  # straight strips that may or may not cross the whole square
+            r, c, length = (int(v) for v in rng.integers(0, 70, size=3))
+            if rng.random() < 0.5:
+                barrier[r : r + 2, c : c + length] = True
+            else:
+                barrier[r : r + length, c : c + 2] = True
+        mask &= ~barrier
+        labels, _ = patches(mask, grid, min_area_m2=4)
+        links = patch_links(labels, grid, 12.0)
+        got = cut_links(labels, links, barrier, grid, 12.0)
+        edge = {k: np.argwhere(labels == k) for k in range(1, int(labels.max()) + 1)}
+        block = barrier.astype(np.uint8)
+        lim2 = (12.0 + 1e-9) ** 2
+        expected = [bool(_any_clear(edge[a], edge[b], lim2, block)) for a, b in links]
+        assert got.tolist() == links[np.array(expected, dtype=bool)].tolist()
+
+
+def test_barrier_cells_of_a_coarse_raster_are_none_and_of_classes_the_mask() -> None:
+    code = _codes()
+    table = load_classes()
+    coarse = np.full((30, 30), code["begroeid_onbepaald"], dtype=np.uint8)
+    coarse[:, 10:12] = code["onbegroeid_onbepaald"]  # Breda's Groenkaart knows only these two
+    assert not barrier_cells(coarse, table, 10.0).any()
+    classes = _two_forests_and_a_strip("weg_hoofd", 6)
+    assert np.array_equal(barrier_cells(classes, table, 1.0), barrier_mask(classes, table, 1.0))
+    assert barrier_cells(classes, table, 1.0).sum() == 6 * 80

@@ -27,6 +27,8 @@ RARITY_NODATA = float(np.finfo(np.float32).min)
 """Nodata of ``rarity_*`` (InVEST's ``_OUT_NODATA``)."""
 SCALING = np.float32(2.5)
 """z of the half-saturation curve, hard-coded in InVEST."""
+QUALITY_BLOCK = 1 << 18
+"""Cells per block of :func:`quality` (1 MiB of float32)."""
 KM_SUSPECT_M = 50.0
 """A ``max_dist`` below this (or below one pixel) probably means kilometres (InVEST < 3.17)."""
 
@@ -313,9 +315,19 @@ def classify(
     """
     values = np.ascontiguousarray(lulc)
     dtype = np.uint8 if len(codes) < 254 else np.uint16
-    index = np.empty(values.shape, dtype)
     finite = nodata is not None and math.isfinite(nodata) and float(nodata).is_integer()
     code = int(nodata) if finite and nodata is not None else None
+    if values.dtype in (np.uint8, np.uint16):  # a look-up table over every possible value
+        n = len(codes)
+        lut = np.full(1 << (8 * values.dtype.itemsize), n + 1, dtype)
+        fits = (codes >= 0) & (codes < lut.size)
+        lut[codes[fits]] = np.flatnonzero(fits)
+        if code is not None and 0 <= code < lut.size and code not in codes:
+            lut[code] = n
+        index = lut[values]
+        missing_values = values[index == n + 1]
+        return index, np.unique(missing_values) if missing_values.size else codes[:0]
+    index = np.empty(values.shape, dtype)
     n_missing = hq_kernels.classify_codes(
         values, codes.astype(np.int64), 0 if code is None else code, code is not None, index
     )
@@ -357,15 +369,22 @@ def degradation(
 
 
 def quality(deg_sum: np.ndarray, habitat: np.ndarray, k: float) -> np.ndarray:
-    """``Q = H (1 - D^z / (D^z + k^z))`` in float32; nodata where D or H is nodata."""
-    d = np.asarray(deg_sum, np.float32)
-    h = np.asarray(habitat, np.float32)
-    valid = (d != np.float32(DEG_NODATA)) & ~np.isnan(h)
+    """``Q = H (1 - D^z / (D^z + k^z))`` in float32; nodata where D or H is nodata.
+
+    Computed in blocks of :data:`QUALITY_BLOCK` cells, so the temporaries stay small whatever
+    the size of the map (the values are the same, cell by cell).
+    """
+    d = np.asarray(deg_sum, np.float32).reshape(-1)
+    h = np.asarray(habitat, np.float32).reshape(-1)
     ksq = np.float32(k**2.5)
     out = np.full(d.shape, np.float32(DEG_NODATA), np.float32)
-    dz = d[valid] ** SCALING
-    out[valid] = h[valid] * (np.float32(1) - dz / (dz + ksq))
-    return out
+    for start in range(0, d.size, QUALITY_BLOCK):
+        part = slice(start, start + QUALITY_BLOCK)
+        dp, hp = d[part], h[part]
+        valid = (dp != np.float32(DEG_NODATA)) & ~np.isnan(hp)
+        dz = dp[valid] ** SCALING
+        out[part][valid] = hp[valid] * (np.float32(1) - dz / (dz + ksq))
+    return out.reshape(np.shape(deg_sum))
 
 
 def habitat_of(lulc_index: np.ndarray, table: ClassTable) -> np.ndarray:

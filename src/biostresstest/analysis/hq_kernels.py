@@ -35,6 +35,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 LINEAR = 0
 EXPONENTIAL = 1
 DECAY_CODES = {"linear": LINEAR, "exponential": EXPONENTIAL}
+_NO_CARRY = np.empty(0, np.int32)
 EXP_FACTOR = np.float32(2.99)
 """InVEST's constant: the exponential decay keeps about 5 % of the impact at ``max_dist``."""
 
@@ -53,22 +54,31 @@ def distance_cap(max_dist_px: float) -> int:
 
 
 @_jit(parallel=True)
-def column_distance(present: np.ndarray, top: int, n: int, cap: int) -> np.ndarray:
+def column_distance(
+    present: np.ndarray, top: int, n: int, cap: int, carry: np.ndarray
+) -> np.ndarray:
     """Vertical distance (pixels) to the nearest present cell in the same column.
 
     ``present`` is a window of rows (uint8, 1 = threat); the result covers its rows
     ``top .. top + n - 1``. Distances above ``cap`` are stored as ``cap + 1``. Rows of the
     window outside the result are the halo: present cells there count.
+    ``carry`` (int32 per column, or empty): the downward distance entering the window's first
+    row, as the previous strip left it; it is updated to the value after row ``top + n - 1``,
+    so strips taken in order need no halo above (exact: the distances are whole pixels).
     """
     win_rows, cols = present.shape
     big = cap + 1
     out = np.empty((n, cols), np.int32)
     n_chunks = max(1, min(16, cols // 64))
     step = (cols + n_chunks - 1) // n_chunks
+    carried = carry.size > 0
     for chunk in numba.prange(n_chunks):
         x0 = chunk * step
         x1 = min(cols, x0 + step)
         run = np.full(x1 - x0, big, np.int32)
+        if carried:
+            for x in range(x0, x1):
+                run[x - x0] = carry[x]
         for i in range(0, top + n):
             for x in range(x0, x1):
                 v = min(run[x - x0] + 1, big)
@@ -76,6 +86,9 @@ def column_distance(present: np.ndarray, top: int, n: int, cap: int) -> np.ndarr
             if i >= top:
                 for x in range(x0, x1):
                     out[i - top, x] = run[x - x0]
+        if carried:
+            for x in range(x0, x1):
+                carry[x] = run[x - x0]
         run[:] = big
         for i in range(win_rows - 1, top - 1, -1):
             for x in range(x0, x1):
@@ -84,6 +97,50 @@ def column_distance(present: np.ndarray, top: int, n: int, cap: int) -> np.ndarr
             if i < top + n:
                 for x in range(x0, x1):
                     out[i - top, x] = min(out[i - top, x], run[x - x0])
+    return out
+
+
+@_jit(parallel=True)
+def column_up(present: np.ndarray, cap: int, carry: np.ndarray, out: np.ndarray) -> None:
+    """The upward half of :func:`column_distance` for strips taken from the bottom up.
+
+    ``out`` (rows of ``present``) gets the distance to the nearest present cell at or below,
+    capped at ``cap + 1``; ``carry`` (per column) enters as the value just below the strip
+    and leaves as the value at its first row.
+    """
+    rows, cols = present.shape
+    big = cap + 1
+    n_chunks = max(1, min(16, cols // 64))
+    step = (cols + n_chunks - 1) // n_chunks
+    for chunk in numba.prange(n_chunks):
+        x0 = chunk * step
+        x1 = min(cols, x0 + step)
+        for i in range(rows - 1, -1, -1):
+            for x in range(x0, x1):
+                v = min(carry[x] + 1, big)
+                carry[x] = 0 if present[i, x] else v
+                out[i, x] = carry[x]
+
+
+@_jit(parallel=True)
+def column_down_min(present: np.ndarray, up: np.ndarray, cap: int, carry: np.ndarray) -> np.ndarray:
+    """:func:`column_distance` of a strip from its upward half ``up`` and the downward carry.
+
+    No halo is needed: ``up`` already holds what lies below, ``carry`` what lies above.
+    """
+    rows, cols = present.shape
+    big = cap + 1
+    out = np.empty((rows, cols), np.int32)
+    n_chunks = max(1, min(16, cols // 64))
+    step = (cols + n_chunks - 1) // n_chunks
+    for chunk in numba.prange(n_chunks):
+        x0 = chunk * step
+        x1 = min(cols, x0 + step)
+        for i in range(rows):
+            for x in range(x0, x1):
+                v = min(carry[x] + 1, big)
+                carry[x] = 0 if present[i, x] else v
+                out[i, x] = min(carry[x], np.int32(up[i, x]))
     return out
 
 
@@ -153,14 +210,18 @@ def _reach(
     cls: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """float32 distance where the threat reaches a sensitive cell (d <= m), else -1."""
+    """float32 distance where the threat reaches a sensitive cell (d <= m), else NaN.
+
+    NaN (not -1) lets the decay run in place on this array: it stays NaN, and
+    :func:`_accumulate` skips it.
+    """
     n, cols = cls.shape
     cap2 = np.int64(cap) * cap
     for y in numba.prange(n):
         if empty_base >= 0:
             d = np.float32(empty_base + y)
             for x in range(cols):
-                out[y, x] = d if (d <= m32 and sens[cls[y, x]] != 0) else np.float32(-1)
+                out[y, x] = d if (d <= m32 and sens[cls[y, x]] != 0) else np.float32(np.nan)
             continue
         site = np.empty(cols, np.int64)
         height = np.empty(cols, np.int64)
@@ -168,7 +229,7 @@ def _reach(
         k = _envelope(g[y], cap, site, height, start)
         j = 0
         for x in range(cols):
-            out[y, x] = -1
+            out[y, x] = np.nan
             if k < 0 or sens[cls[y, x]] == 0:
                 continue
             while j < k and start[j + 1] <= x:
@@ -183,7 +244,6 @@ def _reach(
 
 @_jit(parallel=True)
 def _accumulate(
-    dist: np.ndarray,
     decayed: np.ndarray,
     sens: np.ndarray,
     w32: np.float32,
@@ -191,12 +251,12 @@ def _accumulate(
     access: np.ndarray,
     acc: np.ndarray,
 ) -> None:
-    """``acc += decayed * S * w * access`` (float32, InVEST's order) where ``dist >= 0``."""
+    """``acc += decayed * S * w * access`` (float32, InVEST's order) where not NaN."""
     n, cols = cls.shape
     has_access = access.shape[0] > 0
     for y in numba.prange(n):
         for x in range(cols):
-            if dist[y, x] < 0:
+            if np.isnan(decayed[y, x]):
                 continue
             val = decayed[y, x] * sens[cls[y, x]] * w32
             if has_access:
@@ -217,6 +277,8 @@ def accumulate_threat(
     access: np.ndarray | None = None,
     empty_rows_cols: tuple[int, int] | None = None,
     row0: int = 0,
+    carry: np.ndarray | None = None,
+    up: np.ndarray | None = None,
 ) -> None:
     """Add one threat's degradation to ``acc`` (float32, the rows of ``cls``) in place.
 
@@ -226,6 +288,9 @@ def accumulate_threat(
     nodata index). ``weight``: the normalised weight w / sum(w). ``empty_rows_cols``: the full
     raster's (rows, cols) when the threat raster has no threat cell at all (InVEST's
     pseudo-infinite distance ``rows + cols + row``); ``row0`` is then the strip's first row.
+    ``carry``: see :func:`column_distance` (strips in order, windows without a halo above).
+    ``up``: the strip's upward column distances (:func:`column_up`); with it and ``carry``,
+    ``present`` is the strip's own rows, without any halo.
     The decay itself runs in numpy (its float32 ``exp`` is InVEST's, bit for bit).
     """
     m32 = np.float32(max_dist_px)
@@ -237,25 +302,30 @@ def accumulate_threat(
         g = np.empty((0, 0), np.int32)
     else:
         base = -1
-        g = column_distance(present, top, n, cap)
+        if up is not None and carry is not None:
+            g = column_down_min(present, up, cap, carry)
+        else:
+            g = column_distance(present, top, n, cap, _NO_CARRY if carry is None else carry)
     _reach(g, cap, base, m32, sens, cls, dist)
-    decayed = globals()[f"_decay_{decay}"](dist, m32)
+    del g
+    globals()[f"_decay_{decay}"](dist, m32)
     no_access = np.empty((0, 0), np.float32)
-    _accumulate(
-        dist, decayed, sens, np.float32(weight), cls, no_access if access is None else access, acc
-    )
+    _accumulate(dist, sens, np.float32(weight), cls, no_access if access is None else access, acc)
 
 
-def _decay_linear(d: np.ndarray, m32: np.float32) -> np.ndarray:
-    return (m32 - d) / m32
+def _decay_linear(d: np.ndarray, m32: np.float32) -> None:
+    """``(m - d) / m`` in place, the same float32 operations as InVEST's."""
+    np.subtract(m32, d, out=d)
+    d /= m32
 
 
-def _decay_exponential(d: np.ndarray, m32: np.float32) -> np.ndarray:
-    out = np.negative(d)
-    out *= EXP_FACTOR
-    out /= m32
+def _decay_exponential(d: np.ndarray, m32: np.float32) -> None:
+    """``exp(-d * 2.99 / m)`` in place, the same float32 operations as InVEST's."""
+    np.negative(d, out=d)
+    d *= EXP_FACTOR
+    d /= m32
     with np.errstate(over="ignore"):
-        return np.exp(out, out=out)
+        np.exp(d, out=d)
 
 
 def distance_transform(present: np.ndarray, max_dist_px: float | None = None) -> np.ndarray:
@@ -272,7 +342,7 @@ def distance_transform(present: np.ndarray, max_dist_px: float | None = None) ->
             cols, axis=1
         )
     cap = rows + cols if max_dist_px is None else distance_cap(max_dist_px)
-    d2 = squared_distance(column_distance(mask, 0, rows, cap), cap)
+    d2 = squared_distance(column_distance(mask, 0, rows, cap, _NO_CARRY), cap)
     out = np.full(d2.shape, np.inf, np.float32)
     reach = (d2 >= 0) & (d2 <= np.int64(cap) * cap)
     out[reach] = np.sqrt(d2[reach].astype(np.float32))

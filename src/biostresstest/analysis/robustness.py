@@ -5,9 +5,10 @@ Pure functions on grid arrays (no I/O). Natural cells form 8-connected patches o
 components of these links are the clusters of the Singapore Index connectivity indicator
 (methods.md §b.5, §d.2 component C). The formulas follow WRI ``city_metrix``
 (``city_metrix/metrics/habitat_connectivity.py`` [S21d]); each function notes where this
-raster version differs from it. **Barriers are not handled yet.** The SICB barriers are roads
-≥15 m wide or carrying >5,000 cars a day, concreted rivers and canals, and dense built-up areas.
-A link ignores whatever lies in the gap.
+raster version differs from it. The SICB barriers (roads ≥15 m wide or carrying >5,000 cars a
+day, concreted rivers and canals) cut links: :func:`barrier_links` keeps only the links some
+pair of cells can make past every barrier cell (``analysis/barriers.py``; the barrier classes are
+declared in the class table). Dense built-up areas, the third SICB barrier, are not modelled.
 
 Conventions: ``labels`` is int32 with 0 = no patch and patches 1..n. Arrays "per patch"
 (``areas``, ``cluster_of_patch``) have length n + 1 and are indexed by label, with entry 0
@@ -150,6 +151,42 @@ def patch_links(
     return np.concatenate(found).astype(np.int32)
 
 
+def barrier_cells(classes: np.ndarray, table: LandCoverTable, cell_size: float) -> np.ndarray:
+    """Barrier cells (bool) of a class grid by the class table's ``barrier`` rules.
+
+    See ``analysis/barriers.py``. A grid of classes without barrier rules (the coarse
+    "vegetated / not vegetated" classes of a national raster) has none.
+    """
+    if not any(cls.barrier is not None and np.any(classes == cls.code) for cls in table):
+        return np.zeros(np.shape(classes), dtype=bool)
+    from biostresstest.analysis import barriers  # numba: loaded only when there are barriers
+
+    return barriers.barrier_mask(classes, table, cell_size)
+
+
+def barrier_links(
+    labels: np.ndarray,
+    grid: AnalysisGrid,
+    barrier: np.ndarray | None,
+    link_distance_m: float = LINK_DISTANCE_M,
+    links: np.ndarray | None = None,
+) -> np.ndarray:
+    """``patch_links`` without the links that a barrier cuts (the SICB exception to 100 m).
+
+    ``barrier``: bool per cell, e.g. ``barriers.barrier_mask(classes, table, cell)``; None or
+    all False keeps every link. Pass ``links`` (from ``patch_links``) to reuse them.
+    """
+    if barrier is not None:
+        _check_shape(barrier, grid, "barrier")
+    if links is None:
+        links = patch_links(labels, grid, link_distance_m)
+    if barrier is None or not np.any(barrier):
+        return links
+    from biostresstest.analysis import barriers  # numba: loaded only when barriers are given
+
+    return barriers.cut_links(labels, links, barrier, grid, link_distance_m)
+
+
 def clusters(
     labels: np.ndarray,
     grid: AnalysisGrid,
@@ -158,7 +195,7 @@ def clusters(
 ) -> np.ndarray:
     """Cluster id (1..k) per patch label, the connected components of ``patch_links``.
 
-    Barriers are not handled yet (see the module docstring). Pass ``links`` to reuse them.
+    Pass ``links`` to reuse them, or the links of :func:`barrier_links` to respect barriers.
     """
     n = int(labels.max(initial=0))
     if links is None:

@@ -47,7 +47,11 @@ _PLAIN: Mapping[str, type] = MappingProxyType(
     {"key": str, "code": int, "name_nl": str, "name_en": str, "group": str, "colour": str,
      "green": bool, "paved": bool}
 )  # fmt: skip
-_FIELDS = frozenset((*_PLAIN, *SCALARS, "sensitivity", "curve_number"))
+_FIELDS = frozenset((*_PLAIN, *SCALARS, "sensitivity", "curve_number", "barrier"))
+BARRIER_RULES = ("always", "wide", "hard_bank")
+"""How a barrier class cuts links between natural patches (SICB connectivity, methods.md §b.5):
+``always``; ``wide``: only where the class is at least ``min_width_m`` across; ``hard_bank``:
+only water bodies whose edge is mostly paved or built (quays, sheet piling)."""
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 _HINT = "Fix src/biostresstest/model/data/landcover.toml; every value needs a known source."
 
@@ -103,6 +107,20 @@ class CurveNumbers:
 
 
 @dataclass(frozen=True)
+class Barrier:
+    """The class as a barrier to the connectivity of natural patches (optional field)."""
+
+    rule: str
+    """One of :data:`BARRIER_RULES`."""
+    min_width_m: float | None
+    """``wide``: the width from which the class is a barrier (None for other rules)."""
+    min_hard_share: float | None
+    """``hard_bank``: the share of the edge that must be paved or built (None otherwise)."""
+    source: str
+    note: str
+
+
+@dataclass(frozen=True)
 class LandCoverClass:
     """One harmonised land-cover class with all its sourced model parameters."""
 
@@ -122,6 +140,8 @@ class LandCoverClass:
     shade: Sourced
     albedo: Sourced
     kc: Sourced
+    barrier: Barrier | None = None
+    """None: not a barrier."""
 
 
 class LandCoverTable:
@@ -234,10 +254,37 @@ def _check_class(raw: Mapping[str, Any], at: str, srcs: Mapping[str, Any], p: li
         p.append(f"{at}: curve_number: must rise A <= B <= C <= D, got {[a, b, c_, d]}")
     return LandCoverClass(
         **dict[str, Any]({field: raw.get(field) for field in _PLAIN}),
+        barrier=_check_barrier(raw.get("barrier"), at, srcs, p),
         sensitivity=Sensitivity(MappingProxyType(sens), s.get("source", ""), s.get("note", "")),
         curve_number=CurveNumbers(a, b, c_, d, c.get("source", ""), c.get("note", "")),
         **sc,
     )
+
+
+def _check_barrier(raw: Any, at: str, srcs: Mapping[str, Any], p: list[str]) -> Barrier | None:
+    """The optional ``barrier`` table: a rule, its parameter, a source and a note."""
+    if raw is None:
+        return None
+    where = f"{at}: barrier"
+    t = _table(raw, where, ("rule", "min_width_m", "min_hard_share"), srcs, p)
+    if not t:
+        return None
+    rule = t.get("rule")
+    if rule not in BARRIER_RULES:
+        p.append(f"{where}: rule: {rule!r} is not one of {list(BARRIER_RULES)}")
+    width: float | None = None
+    share: float | None = None
+    if rule == "wide":
+        width = _num(t.get("min_width_m"), 1000.0, f"{where}: min_width_m", p)
+        if width == 0:
+            p.append(f"{where}: min_width_m: must be greater than 0")
+    elif "min_width_m" in t:
+        p.append(f"{where}: min_width_m: only for rule 'wide'")
+    if rule == "hard_bank":
+        share = _num(t.get("min_hard_share"), 1.0, f"{where}: min_hard_share", p)
+    elif "min_hard_share" in t:
+        p.append(f"{where}: min_hard_share: only for rule 'hard_bank'")
+    return Barrier(str(rule), width, share, str(t.get("source", "")), str(t.get("note", "")))
 
 
 def validate_table(data: Mapping[str, Any]) -> LandCoverTable:

@@ -34,10 +34,10 @@ from biostresstest.analysis.scoring import (
 )
 from biostresstest.core.errors import NotLoaded
 from biostresstest.core.settings import Settings
-from biostresstest.model.embedded import EmbeddedStore
 from biostresstest.model.grid import AnalysisGrid
 from biostresstest.model.landcover import load_classes
 from biostresstest.model.store import RasterLayer, RunResult, Store
+from biostresstest.model.stores import open_store
 from biostresstest.model.threats import load_threats
 from biostresstest.pipeline.steps import StepCache, StepLog, step_key
 from biostresstest.sources import natura2000
@@ -91,10 +91,10 @@ class RunContext:
     def create(
         cls, settings: Settings, store: Store | None, progress: ProgressCallback | None
     ) -> RunContext:
-        """A context on ``store`` (default: the embedded store in the data folder)."""
+        """A context on ``store`` (default: the store the settings name, see ``open_store``)."""
         return cls(
             settings,
-            store or EmbeddedStore(settings.data_dir / "store"),
+            store or open_store(settings),
             progress or (lambda _step: None),
         )
 
@@ -163,17 +163,25 @@ def robustness_step(
     areas: dict[str, gpd.GeoDataFrame],
     grid: AnalysisGrid,
     depends: str,
+    barrier: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Natural patches, their 100 m clusters and distance to core habitat (cached).
 
-    Returns the cell layer ``distance_to_core`` and, per level, one array per figure of
-    :data:`ROBUSTNESS_COLUMNS` in the order of the level's area units.
+    ``barrier``: barrier cells (``analysis.barriers.barrier_mask``); links across them are cut
+    (the SICB exception to the 100 m rule). Returns the cell layer ``distance_to_core`` and,
+    per level, one array per figure of :data:`ROBUSTNESS_COLUMNS` in the order of the level's
+    area units.
     """
-    key = step_key("robustness", depends=depends, levels=sorted(areas))
+    import hashlib
+
+    cut = "none"
+    if barrier is not None:
+        cut = hashlib.sha256(np.packbits(barrier).tobytes()).hexdigest()[:16]
+    key = step_key("robustness", depends=depends, levels=sorted(areas), barrier=cut)
 
     def compute() -> dict[str, np.ndarray]:
         labels, patch_areas = robustness.patches(natural, grid)
-        links = robustness.patch_links(labels, grid)
+        links = robustness.barrier_links(labels, grid, barrier)
         cluster_of_patch = robustness.clusters(labels, grid, links=links)
         core = robustness.core_mask(n2k_share, labels, patch_areas)
         result = {"distance_to_core": robustness.distance_to_core(core, grid)}
@@ -283,13 +291,18 @@ def raster_layers(
     layers: dict[str, np.ndarray],
     classes: dict[str, np.ndarray],
     grid: AnalysisGrid,
+    descriptions: dict[str, str] | None = None,
 ) -> list[RasterLayer]:
-    """The cell layers to publish: float layers plus uint8 class layers (0 = none)."""
+    """The cell layers to publish: float layers plus uint8 class layers (0 = none).
+
+    ``descriptions`` adds the descriptions of layers made outside this module (climate …).
+    """
+    described = {**RASTER_DESCRIPTIONS, **(descriptions or {})}
     rasters = [
-        RasterLayer(name, array, grid, float("nan"), RASTER_DESCRIPTIONS[name])
+        RasterLayer(name, array, grid, float("nan"), described[name])
         for name, array in layers.items()
     ]
-    described = {
+    described |= {
         "score_class": "stress-test class 1..7 (0 = none)",
         "landcover": "land-cover class code (model/data/landcover.toml; 0 = none)",
         "confidence": "confidence level of the land cover 0..4 (model/confidence.py)",
@@ -306,6 +319,8 @@ def publish_step(ctx: RunContext, result: RunResult, name: str) -> RunSummary:
         published_key = str(ctx.store.manifest(result.gemeente).get("key"))
     except NotLoaded:
         published_key = None
+    used = {entry["key"] for entry in ctx.log.entries.values() if entry.get("key")}
+    ctx.cache.prune(ctx.settings.step_cache_mib * 2**20, keep=used)
     if published_key == result.manifest["key"]:
         return RunSummary(result.gemeente, name, False, result.manifest)
     ctx.store.publish(result)

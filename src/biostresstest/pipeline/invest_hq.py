@@ -11,6 +11,11 @@ a baseline) under InVEST's names, dtypes and nodata values.
 Differences from InVEST, on purpose: threat rasters that do not overlap the land cover are an
 error (InVEST silently treats them as "no threat"); no intermediate rasters; GeoTIFFs are not
 compressed unless asked (LZW costs ~0.7 s per 9-million-cell float map and saves ~10 %).
+
+Memory: nothing of the size of the map stays in memory. Land covers are checked strip by strip
+and read again when computing; threat presence is spilled to 1-bit files and read back per
+window; outputs are written strip by strip. Peak memory is the imports (numba's LLVM alone is
+~125 MiB) plus a few strips, about half of InVEST's (bench/bench_habitat_quality.py).
 Like InVEST 3.20.2 the baseline gets no degradation or quality map: with a ``base_path`` for every
 threat InVEST 3.20.2 itself stops with ``KeyError: 'deg_sum_b'``; here base paths are checked
 and a warning says they are not used.
@@ -18,12 +23,15 @@ and a warning says they are not used.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import rasterio
@@ -41,7 +49,8 @@ from biostresstest.core.errors import CorruptInput, CRSMismatch, InvalidInput
 SCENARIOS = ("cur", "fut", "bas")
 SUFFIX = {"cur": "c", "fut": "f", "bas": "b"}
 PATH_COLUMN = {"cur": "cur_path", "fut": "fut_path", "bas": "base_path"}
-STRIP_ROWS = 512
+STRIP_ROWS = 128
+"""Rows per strip: small buffers (strips need no halo: see ``_Presence.write_up``)."""
 COMPRESSIONS = ("none", "lzw", "zstd", "deflate")
 
 
@@ -180,14 +189,74 @@ def _cell(index: int, width: int) -> str:
 
 
 @dataclass
+class _Presence:
+    """A threat's presence bits on the grid (1 bit a cell), spilled to a file.
+
+    Written strip by strip while the threat raster is checked; the computation reads back only
+    the rows of its window, so no threat map stays in memory (InVEST keeps its intermediates
+    on disk too).
+    """
+
+    file: Path
+    row_bytes: int
+    empty: bool = True
+    """No threat cell at all (InVEST's pseudo-infinite distance)."""
+
+    def append(self, present: np.ndarray) -> None:
+        """Add rows of presence (uint8 0/1, the grid's width)."""
+        with self.file.open("ab") as out:
+            np.packbits(present, axis=1).tofile(out)
+        self.empty = self.empty and not present.any()
+
+    def window(self, r0: int, r1: int, cols: int) -> np.ndarray:
+        """Rows ``r0 .. r1 - 1`` as uint8 0/1."""
+        with self.file.open("rb") as src:
+            src.seek(r0 * self.row_bytes)
+            raw = np.fromfile(src, np.uint8, (r1 - r0) * self.row_bytes)
+        return np.unpackbits(raw.reshape(r1 - r0, self.row_bytes), axis=1, count=cols)
+
+    def write_up(self, cap: int, rows: int, cols: int) -> np.dtype[Any]:
+        """Spill the upward column distances (capped at ``cap + 1``), strips bottom up.
+
+        With them a strip needs no halo (:func:`hq_kernels.column_down_min`). Returns their
+        dtype (uint16 unless the cap does not fit).
+        """
+        dtype = np.dtype(np.uint16 if cap + 1 < 65535 else np.int32)
+        carry = np.full(cols, cap + 1, np.int32)
+        with self.up_file.open("wb") as out:
+            out.truncate(rows * cols * dtype.itemsize)
+            for r0 in reversed(range(0, rows, STRIP_ROWS)):
+                r1 = min(rows, r0 + STRIP_ROWS)
+                up = np.empty((r1 - r0, cols), dtype)
+                hq_kernels.column_up(self.window(r0, r1, cols), cap, carry, up)
+                out.seek(r0 * cols * dtype.itemsize)
+                up.tofile(out)
+        return dtype
+
+    def up_window(self, r0: int, r1: int, cols: int, dtype: np.dtype[Any]) -> np.ndarray:
+        """Rows ``r0 .. r1 - 1`` of the upward column distances."""
+        with self.up_file.open("rb") as src:
+            src.seek(r0 * cols * dtype.itemsize)
+            return np.fromfile(src, dtype, (r1 - r0) * cols).reshape(r1 - r0, cols)
+
+    @property
+    def up_file(self) -> Path:
+        """Where :meth:`write_up` spills."""
+        return self.file.with_suffix(".up")
+
+
+@dataclass
 class _Plan:
     """Everything validated and read before computing."""
 
     grid: Grid
     specs: list[hq.ThreatSpec]
     table: hq.ClassTable
-    classes: dict[str, np.ndarray] = field(default_factory=dict)
-    presence: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    lulc: dict[str, Path] = field(default_factory=dict)
+    """Per land cover that passed every check, its class indices spilled to a file."""
+    counts: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    """Rarity counts per scenario (its classes where the baseline is valid, the baseline's)."""
+    presence: dict[str, list[_Presence]] = field(default_factory=dict)
     access: np.ndarray | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -246,8 +315,11 @@ def _read_access(path: Path, grid: Grid, problems: list[hq.Problem]) -> np.ndarr
     return out
 
 
-def _plan(args: HabitatQualityArgs) -> _Plan:
-    """Validate every input (all problems at once) and read what the computation needs."""
+def _plan(args: HabitatQualityArgs, spill: Path) -> _Plan:
+    """Validate every input (all problems at once) and read what the computation needs.
+
+    Threat presence goes to files in ``spill``.
+    """
     problems: list[hq.Problem] = []
     warnings: list[str] = []
     lulc_paths = args.lulc()
@@ -287,6 +359,7 @@ def _plan(args: HabitatQualityArgs) -> _Plan:
         table or hq.ClassTable(np.zeros(0, np.int64), np.zeros(2, np.float32), {}),
         warnings=warnings,
     )
+    readable: dict[str, Path] = {}
     for scen, path in lulc_paths.items():
         ds = cur if scen == "cur" else _open(path, f"{scen} land cover", problems)
         if ds is None:
@@ -314,8 +387,10 @@ def _plan(args: HabitatQualityArgs) -> _Plan:
                     hq.Problem(str(path), f"land cover must hold integers, not {ds.dtypes[0]}")
                 )
                 continue
-            if table is not None:
-                plan.classes[scen] = _classify(ds, grid, table, s_file, problems)
+            readable[scen] = Path(path)
+    if table is not None and readable:
+        plan.counts = _check_classes(readable, grid, table, s_file, problems, spill)
+        plan.lulc = {scen: spill / f"classes-{scen}.idx" for scen in readable}
     seen: dict[Path, str] = {}
     for scen in lulc_paths:
         plan.presence[scen] = []
@@ -346,7 +421,9 @@ def _plan(args: HabitatQualityArgs) -> _Plan:
                 )
                 continue
             seen[path] = f"row {line} column '{col}'"
-            plan.presence[scen].append(_scan_threat(path, grid, where, problems))
+            presence = _Presence(spill / f"{scen}-{line}.bits", (grid.width + 7) // 8)
+            plan.presence[scen].append(presence)
+            _scan_threat(path, grid, where, problems, presence)
     bas_paths = [r.get("base_path") for r in threats.rows]
     if "bas" in lulc_paths and any(bas_paths):
         warnings.append(
@@ -375,45 +452,81 @@ def _raise(problems: list[hq.Problem]) -> None:
     )
 
 
-def _classify(
-    ds: rasterio.io.DatasetReader,
+def _check_classes(
+    paths: dict[str, Path],
     grid: Grid,
     table: hq.ClassTable,
     s_file: Path,
     problems: list[hq.Problem],
-) -> np.ndarray:
-    """Class indices of a land cover on the grid; missing codes become problems."""
-    n = len(table.codes)
-    out = np.empty((grid.height, grid.width), np.uint8 if n < 254 else np.uint16)
-    missing: dict[int, tuple[int, int]] = {}
-    for r0, block in _strips(ds, grid):
-        idx, miss = hq.classify(block, table.codes, ds.nodata)
-        out[r0 : r0 + len(idx)] = idx
-        for code in miss:
-            hit = np.flatnonzero(block == code)
-            first = missing.get(int(code), (r0 * grid.width + int(hit[0]), 0))[0]
-            missing[int(code)] = (first, missing.get(int(code), (0, 0))[1] + hit.size)
-    for code, (first, count) in sorted(missing.items()):
-        problems.append(
-            hq.Problem(
-                ds.name,
-                f"land-cover value {code} ({count} cells, first at {_cell(first, grid.width)}) "
-                f"is missing from {s_file} column 'lucode'",
+    spill: Path,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Classify the land covers on the grid together, strip by strip; return the rarity counts.
+
+    Missing codes become problems. Nothing of the size of a map is kept: the class indices go
+    to ``spill/classes-<scenario>.idx`` for :func:`_class_strips`. With a
+    baseline, returns per scenario the counts of its classes where the baseline is valid and
+    the baseline's counts (one pass, so the outputs can be written in one pass too).
+    """
+    n = table.nodata_index
+    missing: dict[str, dict[int, tuple[int, int]]] = {scen: {} for scen in paths}
+    counts = {
+        scen: (np.zeros(n, np.int64), np.zeros(n, np.int64))
+        for scen in paths
+        if scen != "bas" and "bas" in paths
+    }
+    with contextlib.ExitStack() as stack:
+        sets = {scen: stack.enter_context(rasterio.open(path)) for scen, path in paths.items()}
+        outs = {
+            scen: stack.enter_context((spill / f"classes-{scen}.idx").open("wb")) for scen in paths
+        }
+        strips = [_strips(ds, grid) for ds in sets.values()]
+        for blocks in zip(*strips, strict=True):
+            index = {}
+            for (scen, ds), (r0, block) in zip(sets.items(), blocks, strict=True):
+                index[scen], miss = hq.classify(block, table.codes, ds.nodata)
+                index[scen].tofile(outs[scen])
+                for code in miss:
+                    hit = np.flatnonzero(block == code)
+                    seen = missing[scen].get(int(code), (r0 * grid.width + int(hit[0]), 0))
+                    missing[scen][int(code)] = (seen[0], seen[1] + hit.size)
+            for scen, (cx, cb) in counts.items():
+                x, b = hq.rarity_counts(index[scen], index["bas"], n)
+                cx += x
+                cb += b
+    for scen, found in missing.items():
+        for code, (first, count) in sorted(found.items()):
+            problems.append(
+                hq.Problem(
+                    str(paths[scen]),
+                    f"land-cover value {code} ({count} cells, first at "
+                    f"{_cell(first, grid.width)}) is missing from {s_file} column 'lucode'",
+                )
             )
-        )
-    return out
+    return counts
+
+
+def _class_strips(path: Path, grid: Grid, table: hq.ClassTable) -> Iterator[np.ndarray]:
+    """The spilled class indices of a land cover, strip by strip (STRIP_ROWS rows)."""
+    dtype = np.uint8 if len(table.codes) < 254 else np.uint16  # as hq.classify makes them
+    with path.open("rb") as src:
+        for r0 in range(0, grid.height, STRIP_ROWS):
+            n = min(STRIP_ROWS, grid.height - r0) * grid.width
+            yield np.fromfile(src, dtype, n).reshape(-1, grid.width)
 
 
 def _scan_threat(
-    path: Path, grid: Grid, where: hq.Problem, problems: list[hq.Problem]
-) -> np.ndarray:
-    """Packed presence bits of a threat on the grid; values outside 0..1 become problems."""
-    packed = np.zeros((grid.height, (grid.width + 7) // 8), np.uint8)
+    path: Path,
+    grid: Grid,
+    where: hq.Problem,
+    problems: list[hq.Problem],
+    presence: _Presence,
+) -> None:
+    """Presence of a threat on the grid into ``presence``; values outside 0..1 are problems."""
     ds = _open(
         path, f"threat raster ({where.file}, row {where.row}, column '{where.column}')", problems
     )
     if ds is None:
-        return packed
+        return
     with ds:
         if not _overlaps(ds, grid):
             problems.append(
@@ -423,13 +536,13 @@ def _scan_threat(
                     f"column '{where.column}') does not overlap the land cover",
                 )
             )
-            return packed
+            return
         nodata = ds.nodata
         aligned = _on_grid(ds, grid)
         for r0, block in _strips(ds, grid):
             present = np.empty(block.shape, np.uint8)
             first, value = hq_kernels.threat_scan(block, nodata, present)
-            packed[r0 : r0 + len(block)] = np.packbits(present, axis=1)
+            presence.append(present)
             if aligned and first >= 0:
                 problems.append(
                     hq.Problem(
@@ -456,7 +569,6 @@ def _scan_threat(
                         )
                     )
                     break
-    return packed
 
 
 def _profile(grid: Grid, nodata: float, compress: str) -> dict[str, object]:
@@ -486,18 +598,18 @@ def run_habitat_quality(
     if compress not in COMPRESSIONS:
         raise InvalidInput(f"unknown compression {compress!r}", hint=f"use one of {COMPRESSIONS}")
     start = time.perf_counter()
-    with rasterio.Env(GDAL_CACHEMAX=16, GDAL_NUM_THREADS="ALL_CPUS"):
-        plan = _plan(args)
+    with (
+        rasterio.Env(GDAL_CACHEMAX=8, GDAL_NUM_THREADS="ALL_CPUS"),
+        tempfile.TemporaryDirectory(prefix="bst-hq-") as spill,
+    ):
+        plan = _plan(args, Path(spill))
         out_dir.mkdir(parents=True, exist_ok=True)
         result = HabitatQualityResult({}, plan.warnings)
         for scen in ("cur", "fut"):
-            if scen not in plan.classes:
-                continue
-            result.outputs.update(
-                _write_scenario(scen, plan, args.half_saturation, out_dir, compress)
-            )
-            if "bas" in plan.classes:
-                result.outputs.update(_write_rarity(scen, plan, out_dir, compress))
+            if scen in plan.lulc:
+                result.outputs.update(
+                    _write_scenario(scen, plan, args.half_saturation, out_dir, compress)
+                )
     result.seconds = round(time.perf_counter() - start, 3)
     return result
 
@@ -505,38 +617,58 @@ def run_habitat_quality(
 def _write_scenario(
     scen: str, plan: _Plan, k: float, out_dir: Path, compress: str
 ) -> dict[str, Path]:
-    """deg_sum and quality, strip by strip: each threat's window reaches ``cap`` rows around."""
-    grid, table, cls = plan.grid, plan.table, plan.classes[scen]
-    rows, cols = cls.shape
+    """deg_sum, quality (and rarity with a baseline) in one pass of strips.
+
+    Each threat's window reaches ``cap`` rows around the strip.
+    """
+    grid, table = plan.grid, plan.table
+    rows, cols = grid.height, grid.width
+    n = table.nodata_index
     weight_sum = sum(t.weight for t in plan.specs)
     threats = []
-    for spec, packed in zip(plan.specs, plan.presence[scen], strict=True):
+    for spec, presence in zip(plan.specs, plan.presence[scen], strict=True):
         m_px = spec.max_dist_m / grid.pixel
-        threats.append((spec, packed, m_px, hq_kernels.distance_cap(m_px), not packed.any()))
+        cap = hq_kernels.distance_cap(m_px)
+        carry = np.full(cols, cap + 1, np.int32)  # the downward distance between strips
+        up_dtype = None if presence.empty else presence.write_up(cap, rows, cols)
+        threats.append((spec, presence, m_px, cap, up_dtype, carry))
     s = SUFFIX[scen]
-    paths = {
-        f"deg_sum_{s}": out_dir / f"deg_sum_{s}.tif",
-        f"quality_{s}": out_dir / f"quality_{s}.tif",
-    }
+    paths = {name: out_dir / f"{name}.tif" for name in (f"deg_sum_{s}", f"quality_{s}")}
+    rarity = None
+    if scen in plan.counts:
+        counts_x, counts_b = plan.counts[scen]
+        values = hq.rarity_values(counts_x, counts_b, grid.pixel**2, grid.pixel**2)
+        rarity = np.append(values.astype(np.float32), np.float32(hq.RARITY_NODATA))
+        paths[f"rarity_{s}"] = out_dir / f"rarity_{s}.tif"
+        paths[f"rarity_{s}_csv"] = out_dir / f"rarity_{s}.csv"
+        lines = ["lucode,rarity_value"] + [
+            f"{table.codes[i]},{float(values[i])!r}" for i in np.flatnonzero(counts_x)
+        ]
+        paths[f"rarity_{s}_csv"].write_text("\r\n".join(lines) + "\r\n", "utf-8")
     profile = _profile(grid, hq.DEG_NODATA, compress)
-    with (
-        rasterio.open(paths[f"deg_sum_{s}"], "w", **profile) as deg_ds,
-        rasterio.open(paths[f"quality_{s}"], "w", **profile) as q_ds,
-    ):
-        for r0 in range(0, rows, STRIP_ROWS):
-            r1 = min(rows, r0 + STRIP_ROWS)
-            strip = cls[r0:r1]
+    with contextlib.ExitStack() as stack:
+        deg_ds = stack.enter_context(rasterio.open(paths[f"deg_sum_{s}"], "w", **profile))
+        q_ds = stack.enter_context(rasterio.open(paths[f"quality_{s}"], "w", **profile))
+        strips = _class_strips(plan.lulc[scen], grid, table)
+        if rarity is not None:
+            r_profile = _profile(grid, hq.RARITY_NODATA, compress)
+            r_ds = stack.enter_context(rasterio.open(paths[f"rarity_{s}"], "w", **r_profile))
+            baseline = _class_strips(plan.lulc["bas"], grid, table)
+        for r0, strip in zip(range(0, rows, STRIP_ROWS), strips, strict=True):
+            r1 = r0 + strip.shape[0]
+            place = Window(0, r0, cols, r1 - r0)
+            if rarity is not None:
+                b = next(baseline)
+                r_ds.write(rarity[np.where((strip < n) & (b < n), strip, n)], 1, window=place)
             acc = np.zeros(strip.shape, np.float32)
-            for spec, packed, m_px, cap, empty in threats:
-                w0, w1 = max(0, r0 - cap), min(rows, r1 + cap)
-                window = (
-                    np.empty((0, 0), np.uint8)
-                    if empty
-                    else np.unpackbits(packed[w0:w1], axis=1, count=cols)
-                )
+            for spec, presence, m_px, _cap, up_dtype, carry in threats:
+                # no halo: what lies above is in ``carry``, what lies below in the spilled ``up``
+                empty = up_dtype is None
+                window = np.empty((0, 0), np.uint8) if empty else presence.window(r0, r1, cols)
+                up = None if up_dtype is None else presence.up_window(r0, r1, cols, up_dtype)
                 hq_kernels.accumulate_threat(
                     window,
-                    r0 - w0,
+                    0,
                     strip,
                     table.sensitivity[spec.name],
                     max_dist_px=m_px,
@@ -546,37 +678,11 @@ def _write_scenario(
                     access=None if plan.access is None else plan.access[r0:r1],
                     empty_rows_cols=(rows, cols) if empty else None,
                     row0=r0,
+                    carry=carry,
+                    up=up,
                 )
-            acc[strip >= table.nodata_index] = hq.DEG_NODATA
-            place = Window(0, r0, cols, r1 - r0)
+            acc[strip >= n] = hq.DEG_NODATA
             deg_ds.write(acc, 1, window=place)
             q_ds.write(hq.quality(acc, hq.habitat_of(strip, table), k), 1, window=place)
+            del acc
     return paths
-
-
-def _write_rarity(scen: str, plan: _Plan, out_dir: Path, compress: str) -> dict[str, Path]:
-    """rarity_x.tif and rarity_x.csv against the baseline, strip by strip."""
-    grid, table = plan.grid, plan.table
-    cls, bas, n = plan.classes[scen], plan.classes["bas"], plan.table.nodata_index
-    counts_x, counts_b = np.zeros(n, np.int64), np.zeros(n, np.int64)
-    for r0 in range(0, grid.height, STRIP_ROWS):
-        cx, cb = hq.rarity_counts(cls[r0 : r0 + STRIP_ROWS], bas[r0 : r0 + STRIP_ROWS], n)
-        counts_x += cx
-        counts_b += cb
-    values = hq.rarity_values(counts_x, counts_b, grid.pixel**2, grid.pixel**2)
-    lut = np.append(values.astype(np.float32), np.float32(hq.RARITY_NODATA))
-    s = SUFFIX[scen]
-    tif, table_csv = out_dir / f"rarity_{s}.tif", out_dir / f"rarity_{s}.csv"
-    with rasterio.open(tif, "w", **_profile(grid, hq.RARITY_NODATA, compress)) as ds:
-        for r0 in range(0, grid.height, STRIP_ROWS):
-            x, b = cls[r0 : r0 + STRIP_ROWS], bas[r0 : r0 + STRIP_ROWS]
-            ds.write(
-                lut[np.where((x < n) & (b < n), x, n)],
-                1,
-                window=Window(0, r0, grid.width, x.shape[0]),
-            )
-    lines = ["lucode,rarity_value"] + [
-        f"{table.codes[i]},{float(values[i])!r}" for i in np.flatnonzero(counts_x)
-    ]
-    table_csv.write_text("\r\n".join(lines) + "\r\n", "utf-8")
-    return {f"rarity_{s}": tif, f"rarity_{s}_csv": table_csv}

@@ -151,6 +151,7 @@ def run_area(
         {AreaLevel.GEBIED.value: outline},
         grid,
         depends=f"{lc_key}-{n2k['key']}",
+        barrier=robustness.barrier_cells(land_cover["landcover"], load_classes(), grid.cell_size),
     )
 
     ctx.progress("score")
