@@ -34,8 +34,15 @@ from rasterio.windows import Window
 
 from biostresstest.analysis import habitat_quality as hq
 from biostresstest.analysis import urban_cooling as uc
-from biostresstest.core.errors import CorruptInput, CRSMismatch, InvalidInput
-from biostresstest.pipeline.invest_hq import COMPRESSIONS, _read_csv
+from biostresstest.core.errors import InvalidInput
+from biostresstest.pipeline.invest_files import (
+    Grid,
+    check_compression,
+    geotiff_profile,
+    open_raster,
+    raise_problems,
+    read_csv,
+)
 
 EDGE_SAMPLES = 11
 """Points per bounding-box edge when a box is moved to another CRS (pygeoprocessing's default)."""
@@ -63,16 +70,6 @@ class UrbanCoolingResult:
     outputs: dict[str, Path]
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
-
-
-@dataclass(frozen=True)
-class Grid:
-    """The aligned output grid."""
-
-    crs: CRS
-    transform: Affine
-    width: int
-    height: int
 
 
 def _box_in(bounds: tuple[float, ...], source: CRS, target: CRS) -> tuple[float, ...]:
@@ -157,19 +154,6 @@ def _warp(ds: rasterio.io.DatasetReader, grid: Grid, method: Resampling) -> np.n
     return out
 
 
-def _open(path: Path, what: str, problems: list[hq.Problem]) -> rasterio.io.DatasetReader | None:
-    if not Path(path).exists():
-        problems.append(hq.Problem(str(path), f"{what}: file not found"))
-        return None
-    try:
-        return rasterio.open(path)
-    except rasterio.errors.RasterioIOError as exc:
-        problems.append(
-            hq.Problem(str(path), f"{what}: not a raster GDAL can read ({exc})", kind="corrupt")
-        )
-        return None
-
-
 def _aoi_box(path: Path, target: CRS, problems: list[hq.Problem]) -> tuple[float, ...] | None:
     import pyogrio
 
@@ -193,7 +177,7 @@ def _aoi_box(path: Path, target: CRS, problems: list[hq.Problem]) -> tuple[float
 
 
 def _table(path: Path, problems: list[hq.Problem]) -> dict[int, dict[str, float]]:
-    header, body = _read_csv(path, "biophysical table", problems)
+    header, body = read_csv(path, "biophysical table", problems)
     if not header:
         return {}
     table, found = hq.check_table(uc.BIOPHYSICAL_TABLE, str(path), header, body)
@@ -217,17 +201,7 @@ def _number(value: object) -> float:
 
 
 def _raise(problems: list[hq.Problem]) -> None:
-    if not problems:
-        return
-    kinds = {p.kind for p in problems}
-    cls = (
-        CRSMismatch if kinds == {"crs"} else CorruptInput if kinds == {"corrupt"} else InvalidInput
-    )
-    lines = "\n".join(f"  - {p}" for p in problems)
-    raise cls(
-        f"{len(problems)} problem(s) with the Urban Cooling inputs:\n{lines}",
-        hint="fix these in the files named; InVEST 3.20.2 would refuse them too",
-    )
+    raise_problems(problems, "Urban Cooling")
 
 
 def _parameters(args: UrbanCoolingArgs, problems: list[hq.Problem]) -> None:
@@ -280,14 +254,13 @@ def run_urban_cooling(
     args: UrbanCoolingArgs, out_dir: Path, *, compress: str = "none"
 ) -> UrbanCoolingResult:
     """Validate, align, compute and write ``cc.tif``, ``hm.tif`` and ``T_air.tif``."""
-    if compress not in COMPRESSIONS:
-        raise InvalidInput(f"unknown compression {compress!r}", hint=f"use one of {COMPRESSIONS}")
+    check_compression(compress)
     start = time.perf_counter()
     problems: list[hq.Problem] = []
     _parameters(args, problems)
     rows = _table(Path(args.biophysical_table), problems)
-    lulc_ds = _open(Path(args.lulc), "land cover", problems)
-    eto_ds = _open(Path(args.ref_eto), "reference evapotranspiration", problems)
+    lulc_ds = open_raster(Path(args.lulc), "land cover", problems)
+    eto_ds = open_raster(Path(args.ref_eto), "reference evapotranspiration", problems)
     if lulc_ds is not None and (lulc_ds.crs is None or not lulc_ds.crs.is_projected):
         problems.append(
             hq.Problem(
@@ -354,22 +327,7 @@ def run_urban_cooling(
 def _write(
     path: Path, array: np.ndarray, dtype: str, nodata: float, grid: Grid, compress: str
 ) -> Path:
-    profile: dict[str, object] = {
-        "driver": "GTiff",
-        "dtype": dtype,
-        "count": 1,
-        "nodata": nodata,
-        "crs": grid.crs,
-        "transform": grid.transform,
-        "width": grid.width,
-        "height": grid.height,
-        "tiled": True,
-        "blockxsize": 256,
-        "blockysize": 256,
-        "BIGTIFF": "IF_SAFER",
-    }
-    if compress != "none":
-        profile.update(compress=compress, num_threads="ALL_CPUS")
+    profile = geotiff_profile(grid, dtype, nodata, compress)
     data = np.where(np.isnan(array), nodata, array).astype(dtype)
     with rasterio.open(path, "w", **profile) as ds:
         ds.write(data, 1)

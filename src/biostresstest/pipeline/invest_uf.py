@@ -24,7 +24,6 @@ import numpy as np
 import rasterio
 from affine import Affine
 from rasterio.enums import Resampling
-from rasterio.vrt import WarpedVRT
 from rasterio.warp import transform_bounds
 
 from biostresstest.analysis.habitat_quality import Problem
@@ -35,7 +34,14 @@ from biostresstest.analysis.runoff import (
     S_MAX_NODATA,
     urban_flood,
 )
-from biostresstest.core.errors import CorruptInput, CRSMismatch, InvalidInput
+from biostresstest.core.errors import InvalidInput
+from biostresstest.pipeline.invest_files import (
+    Grid,
+    geotiff_profile,
+    open_raster,
+    raise_problems,
+    warped,
+)
 
 CN_COLUMNS = ("cn_a", "cn_b", "cn_c", "cn_d")
 OUTPUTS = {
@@ -67,14 +73,6 @@ class UrbanFloodResult:
     outputs: dict[str, Path]
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
-
-
-@dataclass(frozen=True)
-class _Grid:
-    crs: rasterio.crs.CRS
-    transform: Affine
-    width: int
-    height: int
 
 
 def read_cn_table(
@@ -139,17 +137,8 @@ def read_cn_table(
 
 
 def _open(path: Path, what: str, problems: list[Problem]) -> rasterio.io.DatasetReader | None:
-    if not path.exists():
-        problems.append(Problem(str(path), f"{what}: file not found"))
-        return None
-    try:
-        ds = rasterio.open(path)
-    except rasterio.errors.RasterioIOError as exc:
-        problems.append(
-            Problem(str(path), f"{what}: not a raster GDAL can read ({exc})", kind="corrupt")
-        )
-        return None
-    if ds.crs is None:
+    ds = open_raster(path, what, problems)
+    if ds is not None and ds.crs is None:
         problems.append(
             Problem(str(path), f"{what}: has no coordinate reference system", kind="crs")
         )
@@ -178,7 +167,7 @@ def _aoi_bounds(path: Path, problems: list[Problem]) -> tuple[tuple[float, ...],
     return tuple(float(v) for v in info["total_bounds"]), str(info["crs"])
 
 
-def target_grid(lulc: rasterio.io.DatasetReader, boxes: list[tuple[float, ...]]) -> _Grid | None:
+def target_grid(lulc: rasterio.io.DatasetReader, boxes: list[tuple[float, ...]]) -> Grid | None:
     """pygeoprocessing's aligned grid: the boxes' intersection, lower-left snapped to the LULC."""
     px, py = lulc.transform.a, lulc.transform.e
     minx = max(b[0] for b in boxes)
@@ -197,20 +186,11 @@ def target_grid(lulc: rasterio.io.DatasetReader, boxes: list[tuple[float, ...]])
             n += 1
         sizes.append(max(n, 1))
     top = miny + abs(py) * sizes[1]
-    return _Grid(lulc.crs, Affine(px, 0.0, minx, 0.0, py, top), sizes[0], sizes[1])
+    return Grid(lulc.crs, Affine(px, 0.0, minx, 0.0, py, top), sizes[0], sizes[1])
 
 
-def _read(ds: rasterio.io.DatasetReader, grid: _Grid) -> np.ndarray:
-    with WarpedVRT(
-        ds,
-        crs=grid.crs,
-        transform=grid.transform,
-        width=grid.width,
-        height=grid.height,
-        resampling=Resampling.mode,
-        src_nodata=ds.nodata,
-        nodata=ds.nodata,
-    ) as vrt:
+def _read(ds: rasterio.io.DatasetReader, grid: Grid) -> np.ndarray:
+    with warped(ds, grid, Resampling.mode) as vrt:
         return vrt.read(1)
 
 
@@ -270,19 +250,7 @@ def run_urban_flood(args: UrbanFloodArgs, out_dir: Path) -> UrbanFloodResult:
     for name, (relative, nodata) in OUTPUTS.items():
         path = out_dir / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        profile = {
-            "driver": "GTiff",
-            "dtype": "float32",
-            "count": 1,
-            "nodata": nodata,
-            "crs": grid.crs,
-            "transform": grid.transform,
-            "width": grid.width,
-            "height": grid.height,
-            "tiled": True,
-            "blockxsize": 256,
-            "blockysize": 256,
-        }
+        profile = geotiff_profile(grid, "float32", nodata, "none")
         with rasterio.open(path, "w", **profile) as ds:
             ds.write(arrays[name], 1)
         result.outputs[name] = path
@@ -291,14 +259,4 @@ def run_urban_flood(args: UrbanFloodArgs, out_dir: Path) -> UrbanFloodResult:
 
 
 def _raise(problems: list[Problem]) -> None:
-    if not problems:
-        return
-    kinds = {p.kind for p in problems}
-    cls = (
-        CRSMismatch if kinds == {"crs"} else CorruptInput if kinds == {"corrupt"} else InvalidInput
-    )
-    lines = "\n".join(f"  - {p}" for p in problems)
-    raise cls(
-        f"{len(problems)} problem(s) with the Urban Flood Risk Mitigation inputs:\n{lines}",
-        hint="fix these in the files named; InVEST 3.20.2 would refuse them too",
-    )
+    raise_problems(problems, "Urban Flood Risk Mitigation")
