@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from biostresstest.analysis.scoring import SCORE_CLASSES, SCORE_VERSION
@@ -23,7 +23,7 @@ from biostresstest.model.store import Store
 from biostresstest.sources.registry import SOURCES
 from biostresstest.web.deps import get_store, to_rd
 from biostresstest.web.explain import cell_at, clean
-from biostresstest.web.search import search
+from biostresstest.web.search import merged_places
 
 router = APIRouter(prefix="/api", tags=["api"])
 StoreDep = Annotated[Store, Depends(get_store)]
@@ -66,13 +66,16 @@ def legend() -> dict[str, Any]:
 
 @router.get("/search")
 def search_places(
+    request: Request,
     store: StoreDep,
     q: Annotated[str, Query(min_length=1, max_length=100, description="a place name or code")],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> dict[str, Any]:
-    """Places in the loaded data (gemeente, wijk, buurt, study area) matching ``q``."""
-    found = search(store, q, limit)
-    return {"query": q, "source": "local gazetteer", "places": [p.as_dict() for p in found]}
+    """Places in the loaded data (gemeente, wijk, buurt, study area) matching ``q``, then
+    addresses and streets of the PDOK Locatieserver when online."""
+    places, online = merged_places(store, request.app.state.settings, q, limit)
+    source = "local gazetteer" + (" + PDOK Locatieserver" if online == "ok" else "")
+    return {"query": q, "source": source, "online": online, "places": places}
 
 
 @router.get("/classes")

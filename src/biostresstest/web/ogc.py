@@ -29,6 +29,7 @@ from biostresstest.core.errors import InvalidInput, NotLoaded
 from biostresstest.model.areas import AreaLevel
 from biostresstest.model.store import Store
 from biostresstest.web.deps import get_store
+from biostresstest.web.exports import EXPORT_FORMATS
 
 router = APIRouter(prefix="/ogc", tags=["ogc"])
 StoreDep = Annotated[Store, Depends(get_store)]
@@ -250,6 +251,16 @@ def _collection_document(request: Request, store: Store, collection: Collection)
         "links": [
             _link("self", href, title="this collection"),
             _link("items", f"{href}/items", GEOJSON, "the features"),
+            *(
+                _link(
+                    "enclosure",
+                    f"{str(request.base_url).rstrip('/')}/api/export/"
+                    f"{collection.key}/{collection.name}.{ext}",
+                    media,
+                    f"download ({ext})",
+                )
+                for ext, media in EXPORT_FORMATS.items()
+            ),
             *(
                 _link("license", u, "text/html", f"{n}: {'; '.join(t)}")
                 for (n, u), t in licences.items()

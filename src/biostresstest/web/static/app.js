@@ -1,46 +1,24 @@
-// The map page: gemeente → wijk → buurt → cell, or a study area; stress test, land cover, confidence.
+// The map page: gemeente → wijk → buurt → cell, or a study area; a layer switcher with a story
+// for each layer, a buurt comparison, feedback, search and downloads. Dutch and English.
 import * as maplibregl from "maplibre-gl";
+import { esc, getJSON, layerTitle, num, pct, state, t, textOn } from "./i18n.js";
+import { renderStory, setUpStory } from "./story.js";
+import { mountFeedback } from "./feedback.js";
+import { refreshComparison, setUpComparison } from "./comparison.js";
 
-const TEXT = {
-  nl: {
-    title: "Biodiversiteitstresstest", legend: "Stresstestklasse", layers: "Lagen",
-    legendNote: "Vaste klassegrenzen, gelijk voor elke gemeente.",
-    cells: "Cellen tonen (vanaf zoom 14)", sources: "Bronnen",
-    clickHint: "Klik op de kaart voor de waarden van een buurt of cel.",
-    why: "Zo ontstaat de score", confidenceShort: "Betrouwbaarheid",
-    baf: "Biotoopfactor (BAF)", ugf: "Groenfactor (UGF)", hq: "Habitatkwaliteit (InVEST)",
-    green: "Aandeel groen", n2k: "Aandeel Natura 2000", score: "Score", cls: "Klasse",
-    nodata: "Zonder groenkaartwaarde", cell: "Cel", inhabitants: "Inwoners",
-    noData: "Hier zijn geen resultaten.", map: "Kaart", switchTo: "Switch to English", other: "EN",
-    empty: "Nog geen gemeente geladen: draai eerst `biostresstest run --gemeente GM0758`.",
-    area: "Gebied", view: "Kaartlaag", viewScore: "Stresstest", viewLandcover: "Bodembedekking",
-    viewConfidence: "Betrouwbaarheid", legendLandcover: "Bodembedekking (ha in dit gebied)",
-    legendConfidence: "Betrouwbaarheid van de bodembedekking", landcover: "Bodembedekking",
-    searchLabel: "Zoek een plaats", searchPlaceholder: "Zoek gemeente, wijk of buurt",
-    searchButton: "Zoek", noMatch: "Niets gevonden",
-    features: "Eigen lagen", bermen: "Bermen", bos: "Bos", water: "Water", erf: "Erven",
-    hagen: "Hagen", bomen: "Bomen",
-  },
-  en: {
-    title: "Biodiversity stress test", legend: "Stress-test class", layers: "Layers",
-    legendNote: "Fixed class bounds, the same for every municipality.",
-    cells: "Show cells (from zoom 14)", sources: "Sources",
-    clickHint: "Click the map for the values of a neighbourhood or cell.",
-    why: "How the score is made", confidenceShort: "Confidence",
-    baf: "Biotope Area Factor", ugf: "Urban Greening Factor", hq: "Habitat quality (InVEST)",
-    green: "Green share", n2k: "Natura 2000 share", score: "Score", cls: "Class",
-    nodata: "Without green-map value", cell: "Cell", inhabitants: "Inhabitants",
-    noData: "No results here.", map: "Map", switchTo: "Naar het Nederlands", other: "NL",
-    empty: "No municipality loaded yet: run `biostresstest run --gemeente GM0758` first.",
-    area: "Area", view: "Map layer", viewScore: "Stress test", viewLandcover: "Land cover",
-    viewConfidence: "Confidence", legendLandcover: "Land cover (ha in this area)",
-    legendConfidence: "Confidence of the land cover", landcover: "Land cover",
-    searchLabel: "Search a place", searchPlaceholder: "Search municipality, district or neighbourhood",
-    searchButton: "Search", noMatch: "Nothing found",
-    features: "Layers of their own", bermen: "Road verges", bos: "Forest", water: "Water",
-    erf: "Yards and gardens", hagen: "Hedges", bomen: "Trees",
-  },
-};
+// Map layers: the class of the stress test, components per area unit, and the cell rasters.
+const LAYERS = [
+  { id: "score", kind: "class" },
+  { id: "habitat_quality", kind: "value", max: 1 },
+  { id: "baf", kind: "value", max: 1 },
+  { id: "ugf", kind: "value", max: 1 },
+  { id: "green_share", kind: "value", max: 1 },
+  { id: "natura2000_share", kind: "value", max: 1 },
+  { id: "vulnerability", kind: "value", max: 1, worse: true },
+  { id: "distance_to_core", kind: "value", max: 5000, worse: true },
+  { id: "landcover", kind: "raster" },
+  { id: "confidence", kind: "raster" },
+];
 const LEVELS = {
   gemeente: [
     { id: "gemeente", minzoom: 0, maxzoom: 10 },
@@ -59,97 +37,113 @@ const FEATURE_STYLES = {
   bomen: { type: "circle", paint: { "circle-color": "#1b5e20", "circle-radius": 3, "circle-stroke-color": "#fff", "circle-stroke-width": 1 } },
 };
 
-let lang = localStorage.getItem("bst-lang") || "nl";
-let legend = null;
 let sourcesLine = "";
-let current = null;   // the loaded area shown
-let view = "score";   // score | landcover | confidence
 let landcoverInfo = null;
-const t = (key) => TEXT[lang][key] || key;
-const pct = (v) => (v === null || v === undefined ? "–" : `${(100 * v).toFixed(1)} %`);
-const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const num = (v) => (v === null || v === undefined ? "–" : Number(v).toFixed(2));
-const ha = (m2) => `${(m2 / 10000).toLocaleString(lang, { maximumFractionDigits: 2 })} ha`;
+let runLayers = []; // cell layers the run published (/api/layers): potential, climate, …
+const allLayers = () => [...LAYERS, ...runLayers];
+const layerDef = () => allLayers().find((l) => l.id === state.layer) || LAYERS[0];
+const ha = (m2) => `${(m2 / 10000).toLocaleString(state.lang, { maximumFractionDigits: 2 })} ha`;
+const colours = () => state.legend.classes.map((c) => c.colour);
 
-async function getJSON(url) {
-  const answer = await fetch(url);
-  if (!answer.ok) throw new Error(`${url}: ${answer.status}`);
-  return answer.json();
-}
-
-function classColourExpression() {
-  const expr = ["match", ["get", "score_class"]];
-  for (const c of legend.classes) expr.push(c.value, c.colour);
-  expr.push("rgba(0,0,0,0)");
+function fillExpression() {
+  const def = layerDef();
+  if (def.kind === "class") {
+    const expr = ["match", ["get", "score_class"]];
+    for (const c of state.legend.classes) expr.push(c.value, c.colour);
+    return [...expr, "rgba(0,0,0,0)"];
+  }
+  // Seven equal steps over 0..max; red = poor, green = good (reversed where higher is worse).
+  const ramp = def.worse ? [...colours()].reverse() : colours();
+  const expr = ["step", ["to-number", ["get", def.id], -1], "rgba(0,0,0,0)", 0, ramp[0]];
+  for (let i = 1; i < 7; i++) expr.push((def.max * i) / 7, ramp[i]);
   return expr;
 }
 
-function swatch(colour, text) {
-  return `<span class="swatch" style="background:${colour}">${text ?? ""}</span>`;
+function swatch(colour, text = "") {
+  return `<span class="swatch" style="background:${colour};color:${textOn(colour)}">${esc(text)}</span>`;
 }
 
 function renderLegend() {
   const title = document.getElementById("legend-title");
   const note = document.querySelector("[data-i18n=legendNote]");
   const list = document.getElementById("legend");
+  const def = layerDef();
   list.innerHTML = "";
-  note.hidden = view !== "score";
-  if (view === "score") {
+  note.hidden = def.kind !== "class";
+  const add = (html) => { const li = document.createElement("li"); li.innerHTML = html; list.appendChild(li); return li; };
+  if (def.kind === "class") {
     title.textContent = t("legend");
-    for (const c of legend.classes) {
-      const item = document.createElement("li");
-      item.dataset.class = c.value;
-      const light = c.value === 4 || c.value === 5;
-      item.innerHTML = `<span class="swatch" style="background:${c.colour};color:${light ? "#000" : "#fff"}">${c.value}</span>` +
-        `<span>${esc(lang === "nl" ? c.label_nl : c.label_en)}</span>`;
-      list.appendChild(item);
+    for (const c of state.legend.classes) {
+      add(`${swatch(c.colour, c.value)}<span>${esc(state.lang === "nl" ? c.label_nl : c.label_en)}</span>`).dataset.class = c.value;
     }
-  } else if (view === "landcover" && landcoverInfo) {
+  } else if (def.kind === "value") {
+    title.textContent = `${layerTitle(def.id)} (${t("legendValue")}${def.worse ? `, ${t("worse")}` : ""})`;
+    const ramp = def.worse ? [...colours()].reverse() : colours();
+    const digits = def.max > 10 ? 0 : 2;
+    for (let i = 0; i < 7; i++) {
+      add(`${swatch(ramp[i], def.worse ? 7 - i : i + 1)}<span>${num((def.max * i) / 7, digits)} – ${num((def.max * (i + 1)) / 7, digits)}</span>`);
+    }
+  } else if (def.legend) {
+    title.textContent = layerTitle(def.id);
+    for (const e of def.legend) {
+      const label = state.lang === "nl" ? e.label_nl : e.label_en;
+      add(`${swatch(e.colour, def.rampKind === "ramp" ? "" : String(e.value ?? ""))}<span>${esc(label)}</span>`);
+    }
+  } else if (def.id === "landcover" && landcoverInfo) {
     title.textContent = t("legendLandcover");
-    for (const c of landcoverInfo.classes) {
-      const item = document.createElement("li");
-      item.innerHTML = `${swatch(c.colour)}<span>${esc(lang === "nl" ? c.name_nl : c.name_en)}: ${ha(c.m2)}</span>`;
-      list.appendChild(item);
-    }
-  } else if (view === "confidence" && landcoverInfo) {
+    for (const c of landcoverInfo.classes) add(`${swatch(c.colour)}<span>${esc(state.lang === "nl" ? c.name_nl : c.name_en)}: ${ha(c.m2)}</span>`);
+  } else if (def.id === "confidence" && landcoverInfo) {
     title.textContent = t("legendConfidence");
     for (const c of landcoverInfo.confidence) {
-      const item = document.createElement("li");
-      item.innerHTML = `${swatch(CONFIDENCE_COLOURS[c.level] || "#ffffff")}<span>${esc(lang === "nl" ? c.label_nl : c.label_en)}: ${pct(c.share)}</span>`;
-      list.appendChild(item);
+      add(`${swatch(CONFIDENCE_COLOURS[c.level] || "#ffffff", c.level)}<span>${esc(state.lang === "nl" ? c.label_nl : c.label_en)}: ${pct(c.share)}</span>`);
     }
   }
 }
 
-function renderTexts() {
-  document.documentElement.lang = lang;
+function renderLayerSwitcher(map) {
+  const box = document.getElementById("layer-switcher");
+  box.querySelectorAll("label").forEach((el) => el.remove());
+  for (const def of allLayers()) {
+    const label = document.createElement("label");
+    label.innerHTML = `<input type="radio" name="view" value="${def.id}"${def.id === state.layer ? " checked" : ""}> <span>${esc(layerTitle(def.id))}</span>`;
+    label.querySelector("input").addEventListener("change", () => { state.layer = def.id; applyView(map); });
+    box.appendChild(label);
+  }
+}
+
+function renderTexts(map) {
+  document.documentElement.lang = state.lang;
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
   const button = document.getElementById("lang");
   button.textContent = t("other");
-  button.setAttribute("aria-label", t("switchTo"));
+  button.setAttribute("lang", t("otherLang"));
   document.getElementById("map").setAttribute("aria-label", t("map"));
+  document.getElementById("panel").setAttribute("aria-label", t("panel"));
+  renderLayerSwitcher(map);
   renderLegend();
+  if (document.getElementById("story-dialog").open) renderStory(state.layer);
+  refreshComparison();
 }
 
 function renderSources(inputs) {
   sourcesLine = inputs.map((s) => `${s.publisher} (${s.licence})`).join("; ");
-  const list = document.getElementById("sources");
-  list.innerHTML = "";
-  for (const s of inputs) {
-    const item = document.createElement("li");
-    item.innerHTML = `${esc(s.title)}: ${esc(s.publisher)}, ${esc(s.licence)}`;
-    list.appendChild(item);
-  }
+  document.getElementById("sources").innerHTML =
+    inputs.map((s) => `<li>${esc(s.title)}: ${esc(s.publisher)}, ${esc(s.licence)}</li>`).join("");
 }
 
-function sourceNote() {
-  return `<p class="popup-sources"><small>${t("sources")}: ${esc(sourcesLine)}</small></p>`;
+function renderDownloads(area) {
+  const layers = [...LEVELS[area.kind === "gemeente" ? "gemeente" : "gebied"].map((l) => l.id), ...(area.feature_layers || [])];
+  document.getElementById("downloads").innerHTML = layers.map((layer) =>
+    `<li>${esc(t(layer))}: ${["gpkg", "geojson", "csv"].map((f) =>
+      `<a class="utrecht-link" href="/api/export/${encodeURIComponent(area.code)}/${encodeURIComponent(layer)}.${f}" download>${f === "gpkg" ? "GeoPackage" : f === "geojson" ? "GeoJSON" : "CSV"}</a>`).join(" · ")}</li>`).join("");
 }
+
+const sourceNote = () => `<p class="popup-sources"><small>${t("sources")}: ${esc(sourcesLine)}</small></p>`;
 
 function areaTable(p) {
   return `<strong>${esc(p.name)}</strong> <small>(${esc(p.code)}, ${esc(p.level)})</small>
-    <table>
+    <table class="values">
       <tr><th>${t("cls")}</th><td>${esc(p.score_class)}</td></tr>
       <tr><th>${t("score")}</th><td>${p.score === null ? "–" : Number(p.score).toFixed(3)}</td></tr>
       <tr><th>${t("green")}</th><td>${pct(p.green_share)}</td></tr>
@@ -166,17 +160,17 @@ async function cellTable(lngLat) {
   try {
     const a = await getJSON(`/api/explain?x=${lngLat.lng}&y=${lngLat.lat}&crs=EPSG:4326`);
     const size = a.cell_size_m ? `${a.cell_size_m} × ${a.cell_size_m} m` : "";
-    const name = (o) => (lang === "nl" ? o.title_nl || o.name_nl : o.title_en || o.name_en);
+    const name = (o) => (state.lang === "nl" ? o.title_nl || o.name_nl : o.title_en || o.name_en);
     const rows = [...a.components, ...a.context].map((c) =>
       `<tr><th>${esc(name(c))}</th><td>${c.unit.startsWith("fraction") ? pct(c.value) : num(c.value)}</td></tr>`).join("");
     const why = a.components.map((c) => `${esc(name(c)).toLowerCase()}<sup>${c.weight}</sup>`).join(" · ");
     const lc = a.landcover
       ? `<tr><th>${t("landcover")}</th><td>${esc(name(a.landcover))}</td></tr>
-         <tr><th>${t("confidenceShort")}</th><td>${esc(lang === "nl" ? a.landcover.confidence.label_nl : a.landcover.confidence.label_en)}</td></tr>`
+         <tr><th>${t("confidenceShort")}</th><td>${esc(state.lang === "nl" ? a.landcover.confidence.label_nl : a.landcover.confidence.label_en)}</td></tr>`
       : "";
     return `<strong>${t("cell")} ${size}</strong> <small>RD ${a.x.toFixed(0)}, ${a.y.toFixed(0)} · ${esc(a.area.name)}</small>
-      <table>
-        <tr><th>${t("cls")}</th><td>${esc(a.score.class)} (${esc(lang === "nl" ? a.score.label_nl : a.score.label_en)})</td></tr>
+      <table class="values">
+        <tr><th>${t("cls")}</th><td>${esc(a.score.class)} (${esc(state.lang === "nl" ? a.score.label_nl : a.score.label_en)})</td></tr>
         <tr><th>${t("score")}</th><td>${num(a.score.value)}</td></tr>
         ${rows}${lc}
       </table>
@@ -186,17 +180,11 @@ async function cellTable(lngLat) {
   }
 }
 
-function levelsOf(area) {
-  return LEVELS[area.kind] || LEVELS.gemeente;
-}
+const levelsOf = (area) => LEVELS[area.kind] || LEVELS.gemeente;
 
 function removeAreaLayers(map) {
-  for (const layer of map.getStyle().layers) {
-    if (layer.id !== "bg" && layer.id !== "basemap") map.removeLayer(layer.id);
-  }
-  for (const id of Object.keys(map.getStyle().sources)) {
-    if (id !== "basemap") map.removeSource(id);
-  }
+  for (const layer of map.getStyle().layers) if (layer.id !== "bg" && layer.id !== "basemap") map.removeLayer(layer.id);
+  for (const id of Object.keys(map.getStyle().sources)) if (id !== "basemap") map.removeSource(id);
 }
 
 function addAreaLayers(map, area) {
@@ -212,25 +200,25 @@ function addAreaLayers(map, area) {
   }
   for (const layer of ["score_class", "landcover", "confidence"]) {
     map.addSource(`cells-${layer}`, {
-      type: "raster",
-      tiles: [`${location.origin}/tiles/${area.code}/cells/${layer}/{z}/{x}/{y}.png`],
+      type: "raster", tiles: [`${location.origin}/tiles/${area.code}/cells/${layer}/{z}/{x}/{y}.png`],
       tileSize: 256, minzoom: 8, maxzoom: area.cell_size && area.cell_size < 5 ? 21 : 19,
     });
   }
+  const areaFill = layerDef().kind !== "raster";
   for (const level of levels) {
     map.addLayer({
       id: `${level.id}-fill`, type: "fill", source: level.id, "source-layer": level.id,
       minzoom: level.minzoom, maxzoom: level.id === "gebied" ? 14 : level.maxzoom,
-      layout: { visibility: view === "score" ? "visible" : "none" },
-      paint: { "fill-color": classColourExpression(), "fill-opacity": 0.75 },
+      layout: { visibility: areaFill ? "visible" : "none" },
+      paint: { "fill-color": fillExpression(), "fill-opacity": 0.75 },
     });
   }
   map.addLayer({ id: "cells", type: "raster", source: "cells-score_class", minzoom: 14,
-    layout: { visibility: view === "score" && document.getElementById("show-cells").checked ? "visible" : "none" },
+    layout: { visibility: state.layer === "score" && document.getElementById("show-cells").checked ? "visible" : "none" },
     paint: { "raster-opacity": 0.85 } });
   for (const layer of ["landcover", "confidence"]) {
     map.addLayer({ id: `cells-${layer}`, type: "raster", source: `cells-${layer}`,
-      layout: { visibility: view === layer ? "visible" : "none" }, paint: { "raster-opacity": 0.9 } });
+      layout: { visibility: state.layer === layer ? "visible" : "none" }, paint: { "raster-opacity": 0.9 } });
   }
   for (const level of levels) {
     map.addLayer({
@@ -246,10 +234,7 @@ function renderFeatureToggles(map, area) {
   box.innerHTML = "";
   box.hidden = !(area.feature_layers && area.feature_layers.length);
   if (box.hidden) return;
-  const legendEl = document.createElement("legend");
-  legendEl.dataset.i18n = "features";
-  legendEl.textContent = t("features");
-  box.appendChild(legendEl);
+  box.innerHTML = `<legend data-i18n="features">${esc(t("features"))}</legend>`;
   for (const name of area.feature_layers) {
     const label = document.createElement("label");
     label.innerHTML = `<input type="checkbox" value="${esc(name)}"> <span data-i18n="${esc(name)}">${esc(t(name))}</span>`;
@@ -269,13 +254,21 @@ function toggleFeatures(map, area, name, on) {
 }
 
 function applyView(map) {
-  for (const level of levelsOf(current)) {
-    map.setLayoutProperty(`${level.id}-fill`, "visibility", view === "score" ? "visible" : "none");
+  const def = layerDef();
+  for (const level of levelsOf(state.current)) {
+    map.setLayoutProperty(`${level.id}-fill`, "visibility", def.kind !== "raster" ? "visible" : "none");
+    map.setPaintProperty(`${level.id}-fill`, "fill-color", fillExpression());
   }
-  const cells = view === "score" && document.getElementById("show-cells").checked;
+  const cells = state.layer === "score" && document.getElementById("show-cells").checked;
   map.setLayoutProperty("cells", "visibility", cells ? "visible" : "none");
-  for (const layer of ["landcover", "confidence"]) {
-    map.setLayoutProperty(`cells-${layer}`, "visibility", view === layer ? "visible" : "none");
+  for (const layer of ["landcover", "confidence"]) map.setLayoutProperty(`cells-${layer}`, "visibility", state.layer === layer ? "visible" : "none");
+  for (const extra of runLayers) {
+    const id = `cells-${extra.id}`;
+    if (state.layer === extra.id && !map.getLayer(id)) {
+      map.addSource(id, { type: "raster", tiles: [`${location.origin}/tiles/${state.current.code}/cells/${extra.id}/{z}/{x}/{y}.png`], tileSize: 256, minzoom: 8, maxzoom: 19 });
+      map.addLayer({ id, type: "raster", source: id, paint: { "raster-opacity": 0.85 } }, map.getLayer("buurt-line") ? "buurt-line" : undefined);
+    }
+    if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", state.layer === extra.id ? "visible" : "none");
   }
   renderLegend();
 }
@@ -283,17 +276,27 @@ function applyView(map) {
 const popup = new maplibregl.Popup({ maxWidth: "300px" });
 
 async function showArea(map, area, fit) {
-  current = area;
+  state.current = area;
   window.bst.ready = false;
   document.getElementById("gemeente-name").textContent = `${area.name} (${area.code})`;
+  document.getElementById("comparison-open").hidden = area.kind !== "gemeente";
   renderSources(area.inputs);
+  renderDownloads(area);
   landcoverInfo = await getJSON(`/api/landcover?area=${encodeURIComponent(area.code)}`).catch(() => null);
+  const published = await getJSON(`/api/layers?area=${encodeURIComponent(area.code)}`).catch(() => ({ layers: [] }));
+  const shown = new Set([...LAYERS.map((l) => l.id), "score_class"]);
+  runLayers = published.layers.filter((l) => !shown.has(l.id)).map((l) => ({ ...l, kind: "raster", rampKind: l.kind }));
+  for (const l of runLayers) if (!state.stories[l.id] && state.stories[l.story]) state.stories[l.id] = state.stories[l.story];
+  if (!allLayers().some((l) => l.id === state.layer)) state.layer = "score";
+  renderLayerSwitcher(map);
   removeAreaLayers(map);
   addAreaLayers(map, area);
+  applyView(map);
   renderFeatureToggles(map, area);
   document.getElementById("info").innerHTML = `<p>${esc(t("clickHint"))}</p>`;
   popup.remove();
   renderLegend();
+  refreshComparison();
   if (fit) map.fitBounds(area.bounds_wgs84, { padding: 20, duration: 0 });
   map.once("idle", () => { window.bst.ready = true; });
 }
@@ -309,34 +312,50 @@ function setUpSearch(map, areas, select) {
     list.innerHTML = "";
     list.hidden = false;
     if (!answer.places.length) {
-      list.innerHTML = `<li><button type="button" disabled>${esc(t("noMatch"))}</button></li>`;
+      list.innerHTML = `<li><button type="button" disabled>${esc(t("noMatch"))}${answer.online === "ok" ? "" : ` (${esc(t("searchOffline"))})`}</button></li>`;
       return;
     }
     for (const place of answer.places) {
       const item = document.createElement("li");
       const button = document.createElement("button");
       button.type = "button";
-      button.textContent = `${place.name} (${place.type}, ${place.code})`;
+      button.innerHTML = `${esc(place.name)} <span class="kind">(${esc(place.type)}, ${esc(place.code)})</span>`;
       button.addEventListener("click", async () => {
         list.hidden = true;
-        if (!current || current.code !== place.gemeente) {
+        const loaded = areas.find((a) => a.code === place.gemeente);
+        if (loaded && (!state.current || state.current.code !== place.gemeente)) {
           select.value = place.gemeente;
-          await showArea(map, areas.find((a) => a.code === place.gemeente), false);
+          await showArea(map, loaded, false);
         }
         map.fitBounds(place.bbox_wgs84, { padding: 30, duration: 0 });
+        document.getElementById("map").querySelector("canvas").focus();
       });
       item.appendChild(button);
       list.appendChild(item);
     }
     list.querySelector("button").focus();
   });
-  document.addEventListener("keydown", (e) => { if (e.key === "Escape") list.hidden = true; });
+  list.addEventListener("keydown", (e) => {
+    const buttons = [...list.querySelectorAll("button")];
+    const i = buttons.indexOf(document.activeElement);
+    if (e.key === "ArrowDown" && i < buttons.length - 1) { e.preventDefault(); buttons[i + 1].focus(); }
+    if (e.key === "ArrowUp") { e.preventDefault(); (i > 0 ? buttons[i - 1] : document.getElementById("search")).focus(); }
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && !list.hidden) { list.hidden = true; document.getElementById("search").focus(); }
+  });
 }
 
 async function main() {
-  const [config, areas] = await Promise.all([getJSON("/api/config"), getJSON("/api/gemeenten")]);
-  legend = await getJSON("/api/legend");
-  renderTexts();
+  const [config, areas, legend, stories] = await Promise.all([
+    getJSON("/api/config"), getJSON("/api/gemeenten"), getJSON("/api/legend"), getJSON("/api/stories"),
+  ]);
+  state.legend = legend;
+  for (const story of stories.stories) for (const id of [story.layer, ...story.aliases]) state.stories[id] = story;
+  if (config.theme_class && !document.body.classList.contains(config.theme_class)) {
+    document.body.classList.remove("voorbeeld-theme");
+    document.body.classList.add(config.theme_class);
+  }
   const style = { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#eef0ee" } }] };
   if (config.basemap_url) {
     style.sources.basemap = { type: "raster", tiles: [config.basemap_url], tileSize: 256, attribution: "Kadaster BRT-Achtergrondkaart (CC BY 4.0)" };
@@ -349,46 +368,52 @@ async function main() {
   });
   map.addControl(new maplibregl.NavigationControl(), "top-left");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
-  window.bst = { map, ready: false };
+  // Slots for the "my place" card and the scenario panel, filled by their own modules.
+  const slot = (id) => ({ show(html) { const s = document.getElementById(id); s.querySelector(".slot-body").innerHTML = html; s.hidden = false; },
+    hide() { document.getElementById(id).hidden = true; }, element: document.getElementById(id) });
+  window.bst = { map, ready: false, state, slots: { place: slot("my-place"), scenario: slot("scenario") } };
+  renderTexts(map);
   const select = document.getElementById("area");
-  for (const area of areas) {
-    const option = document.createElement("option");
-    option.value = area.code;
-    option.textContent = `${area.name} (${area.code})`;
-    select.appendChild(option);
-  }
+  select.innerHTML = areas.map((a) => `<option value="${esc(a.code)}">${esc(a.name)} (${esc(a.code)})</option>`).join("");
   if (first) select.value = first.code;
-  if (!first) document.getElementById("info").textContent = t("empty");
+  else document.getElementById("info").textContent = t("empty");
 
   document.getElementById("lang").addEventListener("click", () => {
-    lang = lang === "nl" ? "en" : "nl";
-    localStorage.setItem("bst-lang", lang);
-    renderTexts();
+    state.lang = state.lang === "nl" ? "en" : "nl";
+    localStorage.setItem("bst-lang", state.lang);
+    renderTexts(map);
   });
   select.addEventListener("change", () => showArea(map, areas.find((a) => a.code === select.value), true));
-  for (const radio of document.querySelectorAll("input[name=view]")) {
-    radio.addEventListener("change", () => { view = radio.value; applyView(map); });
-  }
   document.getElementById("show-cells").addEventListener("change", () => applyView(map));
   setUpSearch(map, areas, select);
+  setUpStory();
+  setUpComparison();
+  // The view a panel answer is about: the comparison when open, else what the page set last
+  // ("map", or "place" / "scenario" when those modules set window.bst.state.viewName).
+  mountFeedback(document.getElementById("feedback-panel"), "fb", () => (state.comparisonOpen ? "comparison" : state.viewName === "story" ? "map" : state.viewName));
+  mountFeedback(document.getElementById("feedback-story"), "fb-story", () => "story");
   map.on("load", () => {
     if (first) showArea(map, first, false);
     else map.once("idle", () => { window.bst.ready = true; });
   });
   map.on("click", async (e) => {
-    if (!current) return;
+    if (!state.current) return;
     const info = document.getElementById("info");
     let html;
-    const cellsShown = view !== "score" || document.getElementById("show-cells").checked;
+    const cellsShown = state.layer !== "score" || document.getElementById("show-cells").checked;
     if (map.getZoom() >= 14 && cellsShown) {
       html = await cellTable(e.lngLat);
     } else {
-      const layers = levelsOf(current).map((l) => `${l.id}-fill`);
+      const layers = levelsOf(state.current).map((l) => `${l.id}-fill`);
       const hit = map.queryRenderedFeatures(e.point, { layers })[0];
       html = hit ? areaTable(hit.properties) : await cellTable(e.lngLat);
     }
     info.innerHTML = html;
-    popup.setLngLat(e.lngLat).setHTML(html).addTo(map);
+    // The popup is short (name and class); the full table is in the panel, so the map stays visible.
+    const title = info.querySelector("strong");
+    const cls = info.querySelector("table td");
+    const summary = title ? `<strong>${esc(title.textContent)}</strong><br>${esc(t("cls"))} ${esc(cls ? cls.textContent : "–")}` : esc(info.textContent);
+    popup.setLngLat(e.lngLat).setHTML(summary).addTo(map);
   });
 }
 
