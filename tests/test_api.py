@@ -199,10 +199,12 @@ def test_explain_outside_and_bad_input(client: TestClient) -> None:
 def test_explain_an_area(client: TestClient, code: str) -> None:
     body = client.get("/api/explain", params={"area": code}).json()
     assert body["area"]["code"] == code and body["gemeente"] == "GM0758"
-    # the area score is the area-weighted mean of the cell scores, so it never exceeds the
-    # geometric mean of the area-mean components (Jensen), and every factor is in 0..1
-    assert all(0 <= c["factor"] <= 1 for c in body["components"])
-    product = math.prod(c["factor"] for c in body["components"])
+    # the area score is the area-weighted mean of the cell scores: the area means of the
+    # components do not multiply to it, so no factor is given; by Jensen's inequality the mean
+    # of the cells' geometric means never exceeds the geometric mean of the component means
+    parts = body["components"]
+    assert all(c["factor"] is None and c["weight"] for c in parts)
+    product = math.prod(max(c["value"], 0.0) ** c["weight"] for c in parts)
     assert 0 <= body["score"]["value"] <= product + 1e-6
     assert set(body["robustness"]) >= {"ems_ha", "coherence_pct", "iic"}
     assert sum(c["share"] for c in body["landcover"]) == pytest.approx(1.0, abs=1e-3)

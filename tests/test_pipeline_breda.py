@@ -84,10 +84,11 @@ def test_cell_layers_are_cogs_on_the_aligned_grid(breda_store: EmbeddedStore) ->
         assert src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
         assert src.overviews(1)
         classes = src.read(1)
-    # Breda's only land cover is the Groenkaart: a green cell is "vegetated, type unknown" with
-    # habitat suitability 0.3, so its score is at most 0.3^0.5 = 0.548, class 4 (docs/method.md)
+    # Breda's only land cover is the Groenkaart: green of unknown type has suitability 0.3 (score
+    # at most 0.3^0.5 = 0.548, class 4), green inside Natura 2000 that of natural vegetation
+    # (classes 5 and 6 where a cell lies partly in a site)
     present = set(np.unique(classes).tolist())
-    assert {0, 1, 4} <= present <= set(range(5))
+    assert {0, 1, 2, 3, 4, 7} <= present
     gemeente_area = breda_store.areas("GM0758", AreaLevel.GEMEENTE).area.sum()
     # every cell touching the gemeente has a class: slightly more than its area
     assert 1.0 < (classes > 0).sum() * 100 / gemeente_area < 1.03
@@ -143,3 +144,21 @@ def test_robustness_per_area(breda_store: EmbeddedStore) -> None:
     # the city centre has less natural area and lies further from core habitat than Ulvenhout
     assert centre.loc["WK075800", "natural_share"] < centre.loc["WK075808", "natural_share"]
     assert centre.loc["WK075800", "distance_to_core"] > centre.loc["WK075808", "distance_to_core"]
+
+
+def test_green_in_natura2000_is_robust_and_quality_follows_the_green_share(
+    breda_store: EmbeddedStore,
+) -> None:
+    def read(name: str) -> np.ndarray:
+        with rasterio.open(breda_store.raster_path("GM0758", name)) as src:
+            return src.read(1)
+
+    n2k, green, quality = read("natura2000_share"), read("green_share"), read("habitat_quality")
+    klass = read("score_class")
+    protected = (n2k >= 0.99) & (green >= 0.9)
+    assert protected.sum() > 1000, "Ulvenhoutse Bos"
+    assert np.median(klass[protected]) >= 6
+    # outside Natura 2000, quality is the green share times 0.3 less the degradation: a cell
+    # 40 % green has quality (no longer 0 below a 50 % majority), at most 0.4 · 0.3
+    town = (n2k == 0) & (green > 0.35) & (green < 0.45)
+    assert np.all(quality[town] > 0) and np.all(quality[town] <= 0.45 * 0.3 + 1e-6)

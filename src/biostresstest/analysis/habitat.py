@@ -39,8 +39,15 @@ def habitat_quality(
     threats: ThreatTable,
     cell_size: float,
     chunk: int | None = None,
+    sensitivity_classes: np.ndarray | None = None,
+    suitability: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Degradation and quality per cell (float32, NaN where a cell has no class).
+
+    The threats always come from ``classes``. A coarse land cover, whose cells are fractions of
+    classes, gives the class whose sensitivity a cell has in ``sensitivity_classes`` and its
+    habitat suitability (0..1, the fraction-weighted suitability) in ``suitability``; both
+    default to the cell's own class, as in InVEST.
 
     A grid larger than :data:`WHOLE_GRID_MAX_CELLS` (or any grid when ``chunk`` is given) is
     computed in blocks with dask, each with a halo as wide as the longest threat distance; the
@@ -48,15 +55,17 @@ def habitat_quality(
     to the whole-grid run (a test checks it bit for bit).
     """
     class_table, codes = _class_table(table, threats)
+    sensitive = classes if sensitivity_classes is None else sensitivity_classes
     if chunk is None and classes.size > WHOLE_GRID_MAX_CELLS:
         chunk = CHUNK_CELLS
     if chunk is None:
-        deg = _degradation(classes, class_table, codes, table, threats, cell_size)
+        deg = _degradation(classes, sensitive, class_table, codes, table, threats, cell_size)
     else:
         halo = max(distance_cap(t.max_dist_m / cell_size) for t in threats.threats) + 1
-        blocks = da.from_array(classes, chunks=chunk)
-        deg = blocks.map_overlap(
+        deg = da.map_overlap(
             _degradation,
+            da.from_array(classes, chunks=chunk),
+            da.from_array(sensitive, chunks=chunk),
             depth=halo,
             boundary="none",
             dtype=np.float32,
@@ -66,8 +75,10 @@ def habitat_quality(
             threats=threats,
             cell_size=cell_size,
         ).compute(scheduler="threads")
-    index, _ = classify(classes, codes, nodata=0)
+    index, _ = classify(sensitive, codes, nodata=0)
     habitat = habitat_of(index, class_table)
+    if suitability is not None:
+        habitat = np.where(np.isnan(habitat), np.nan, suitability).astype(np.float32)
     qual = quality(deg, habitat, threats.half_saturation)
     for array in (deg, qual):
         array[array == np.float32(DEG_NODATA)] = np.nan
@@ -96,14 +107,16 @@ def vulnerability(deg: np.ndarray, habitat: np.ndarray, k: float) -> np.ndarray:
 
 def _degradation(
     classes: np.ndarray,
+    sensitive: np.ndarray,
     class_table: ClassTable,
     codes: np.ndarray,
     table: LandCoverTable,
     threats: ThreatTable,
     cell_size: float,
 ) -> np.ndarray:
-    """InVEST's deg_sum of one block (or the whole grid); threat cells from the classes."""
-    index, _ = classify(classes, codes, nodata=0)
+    """InVEST's deg_sum of one block (or the whole grid): threat cells from ``classes``, the
+    sensitivity of each cell from its class in ``sensitive``."""
+    index, _ = classify(sensitive, codes, nodata=0)
     specs = []
     for threat in threats.threats:
         sources = [table.by_key(key).code for key in threat.classes]

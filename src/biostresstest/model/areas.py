@@ -103,3 +103,17 @@ def normalise_area_key(text: str) -> str:
     if _STUDY_KEY.match(stripped) and not stripped.startswith("gm"):
         return stripped
     return normalise_gemeente_code(stripped)
+
+
+def locate_area(text: str) -> tuple[str, str, AreaLevel]:
+    """``(store key, area code, level)`` of an area named by a CBS code or a study-area key.
+
+    ``WK075801`` → ``("GM0758", "WK075801", wijk)``; ``gm758`` → ``("GM0758", "GM0758",
+    gemeente)``; ``otterlo`` → ``("otterlo", "otterlo", gebied)``.
+    """
+    cleaned = text.strip()
+    if cleaned[:2].upper() in ("WK", "BU"):
+        code = cleaned.upper()
+        return f"GM{code[2:6]}", code, level_of_code(code)
+    key = normalise_area_key(cleaned)
+    return key, key, AreaLevel.GEMEENTE if key.startswith("GM") else AreaLevel.GEBIED

@@ -92,6 +92,12 @@ def co_benefit_steps(
     layers = {name: hot[name] for name in heat.HEAT_LAYERS}
     for step in (water, drought, green, kansen):
         layers |= {name: step[name] for name in climate.CLIMATE_LAYERS if name in step}
+    # computed on the whole grid (a park beyond the border still cools), published only where
+    # the run has a score: inside the gemeente or study area
+    outside = ~np.isfinite(score)
+    layers = {
+        name: np.where(outside, np.nan, array).astype("float32") for name, array in layers.items()
+    }
     result = CoBenefits(
         key="-".join(s["key"] for s in (hot, water, drought, green, kansen)),
         layers=layers,

@@ -132,9 +132,18 @@ def natura2000_step(ctx: RunContext, file: FetchedFile, grid: AnalysisGrid) -> d
 
 
 def habitat_step(
-    ctx: RunContext, classes: np.ndarray, grid: AnalysisGrid, depends: str
+    ctx: RunContext,
+    classes: np.ndarray,
+    grid: AnalysisGrid,
+    depends: str,
+    coarse: dict[str, np.ndarray] | None = None,
 ) -> dict[str, Any]:
-    """InVEST Habitat Quality on the land cover, threats made of its classes (cached)."""
+    """InVEST Habitat Quality on the land cover, threats made of its classes (cached).
+
+    ``coarse`` (a land cover of class fractions) holds ``sensitivity_classes`` and
+    ``suitability`` per cell, see :func:`..analysis.habitat.habitat_quality`; ``depends`` must
+    then cover their inputs.
+    """
     table, threats = load_classes(), load_threats()
     key = step_key(
         "habitat",
@@ -142,12 +151,21 @@ def habitat_step(
         classes=table.digest,
         threats=threats.digest,
         k=threats.half_saturation,
+        coarse=sorted(coarse or {}),
     )
 
     def compute() -> dict[str, np.ndarray]:
         from biostresstest.analysis.habitat import habitat_quality  # numba, dask: load on use
 
-        return habitat_quality(classes, table, threats, grid.cell_size)
+        found = coarse or {}
+        return habitat_quality(
+            classes,
+            table,
+            threats,
+            grid.cell_size,
+            sensitivity_classes=found.get("sensitivity_classes"),
+            suitability=found.get("suitability"),
+        )
 
     return {"key": key, **ctx.cache.arrays("habitat", key, compute)}
 

@@ -64,8 +64,8 @@ STEPS = (
     "fetch",
     "areas",
     "green",
-    "habitat",
     "natura2000",
+    "habitat",
     "robustness",
     "score",
     "potential",
@@ -80,6 +80,16 @@ STEPS = (
 
 VEGETATED_AND_BARE = ("begroeid_onbepaald", "onbegroeid_onbepaald")
 """The two classes of the coarse land cover the Groenkaart gives."""
+NATURAL_CLASSES = (
+    "loofbos",
+    "naaldbos",
+    "gemengd_bos",
+    "kruidenrijk",
+    "heide",
+    "riet_moeras",
+    "oever",
+)
+"""Near-natural classes of the class table: green in a Natura 2000 site is one of these."""
 GREEN_MAJORITY = 0.5
 """A Groenkaart cell counts as vegetated land cover when at least half of it is green."""
 
@@ -123,11 +133,17 @@ def run_gemeente(
         lambda: _green(files["groenkaart"], grid, local_layers_for(ctx.settings, code)),
     )
 
-    ctx.progress("habitat")
-    habitat = habitat_step(ctx, green["landcover"], grid, depends=green_key)
-
     ctx.progress("natura2000")
     n2k = natura2000_step(ctx, files["natura2000"], grid)
+
+    ctx.progress("habitat")
+    habitat = habitat_step(
+        ctx,
+        green["landcover"],
+        grid,
+        depends=f"{green_key}-{n2k['key']}",
+        coarse=coarse_habitat(green["landcover"], green["green_share"], n2k["natura2000_share"]),
+    )
 
     ctx.progress("robustness")
     robust = robustness_step(
@@ -151,18 +167,6 @@ def run_gemeente(
         grid,
         depends=f"{habitat['key']}-{green_key}-{robust['key']}",
     )
-    vegetated, bare = (load_classes().by_key(k).code for k in VEGETATED_AND_BARE)
-    co = co_benefit_steps(
-        ctx,
-        green["landcover"],
-        grid,
-        areas,
-        scored["score"],
-        files["weather"],
-        scored["key"],
-        fractions={vegetated: green["green_share"], bare: 1 - green["green_share"]},
-        buurten=cbs_wijkenbuurten.read_buurten(files["buurten"], code),
-    )
     layers = {
         "green_share": green["green_share"],
         "groenkaart_nodata_share": green["groenkaart_nodata_share"],
@@ -179,6 +183,18 @@ def run_gemeente(
     ctx.progress("potential")
     pot = potential_step(ctx, green["landcover"], layers, grid, depends=scored["key"])
     layers |= {name: pot[name] for name in POTENTIAL_LAYERS}
+    vegetated, bare = (load_classes().by_key(k).code for k in VEGETATED_AND_BARE)
+    co = co_benefit_steps(
+        ctx,
+        green["landcover"],
+        grid,
+        areas,
+        scored["score"],
+        files["weather"],
+        scored["key"],
+        fractions={vegetated: green["green_share"], bare: 1 - green["green_share"]},
+        buurten=cbs_wijkenbuurten.read_buurten(files["buurten"], code),
+    )
     layers |= co.layers
 
     ctx.progress("aggregate")
@@ -270,6 +286,35 @@ def _green(
         "groenkaart_nodata_share": on_grid.nodata_share,
         "landcover": landcover,
         "confidence": confidence,
+    }
+
+
+def coarse_habitat(
+    landcover: np.ndarray, green_share: np.ndarray, natura2000_share: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Sensitivity class and habitat suitability of the cells of the Groenkaart land cover.
+
+    A Groenkaart cell is a fraction of vegetation of unknown type. Its suitability is that
+    fraction times the suitability of its vegetation: inside a Natura 2000 site (designated for
+    its habitats) the mean suitability of the table's natural classes (:data:`NATURAL_CLASSES`),
+    elsewhere that of ``begroeid_onbepaald``, in proportion to the cell's share in the site. Its
+    sensitivity to threats is that of vegetation everywhere, so a half-paved cell is degraded
+    like the green in it. Cells the gemeente's own data decided keep their own class.
+    """
+    table = load_classes()
+    vegetated, bare = (table.by_key(k).code for k in VEGETATED_AND_BARE)
+    natural = float(np.mean([table.by_key(k).habitat.value for k in NATURAL_CLASSES]))
+    urban = table.by_key("begroeid_onbepaald").habitat.value
+    coarse = np.isin(landcover, (vegetated, bare))
+    own = np.array([0.0] * 256, dtype="float32")
+    for land_cover in table:
+        own[land_cover.code] = land_cover.habitat.value
+    mixed = np.nan_to_num(green_share) * (
+        natura2000_share * natural + (1 - natura2000_share) * urban
+    )
+    return {
+        "sensitivity_classes": np.where(coarse, vegetated, landcover).astype("uint8"),
+        "suitability": np.where(coarse, mixed, own[landcover]).astype("float32"),
     }
 
 

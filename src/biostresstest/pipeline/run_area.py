@@ -63,6 +63,7 @@ from biostresstest.pipeline.potential import potential_step
 from biostresstest.pipeline.steps import step_key
 from biostresstest.sources import bgt, knmi, natura2000
 from biostresstest.sources.base import FetchedFile, fetch
+from biostresstest.sources.bgt_labels import LABEL_LAYER, read_street_names
 
 STEPS = (
     "fetch",
@@ -108,7 +109,7 @@ def run_area(
         bgt.SPEC,
         settings,
         bounds=",".join(f"{v:.0f}" for v in area.bounds),
-        featuretypes=",".join(bgt.LAND_COVER_LAYERS),
+        featuretypes=",".join((*bgt.LAND_COVER_LAYERS, LABEL_LAYER)),
     )
     files = {
         "bgt": bgt_file,
@@ -125,7 +126,7 @@ def run_area(
         grid=grid_part(grid),
         bgt=files["bgt"].sha256,
         classes=load_classes().digest,
-        features=sorted(FEATURE_LAYERS),
+        features=[*sorted(FEATURE_LAYERS), "straatnamen"],
         local=local_data_key(settings, area.gemeente),
     )
     land_cover, features = ctx.cache.arrays_and_frames(
@@ -166,17 +167,6 @@ def run_area(
         grid,
         depends=f"{habitat['key']}-{lc_key}-{robust['key']}",
     )
-    co = co_benefit_steps(
-        ctx,
-        land_cover["landcover"],
-        grid,
-        {AreaLevel.GEBIED.value: outline},
-        scored["score"],
-        files["weather"],
-        scored["key"],
-        trees=features["bomen"],
-        homes=features["panden"],
-    )
     layers = {
         "green_share": green,
         "natura2000_share": n2k["natura2000_share"],
@@ -192,6 +182,17 @@ def run_area(
     ctx.progress("potential")
     pot = potential_step(ctx, land_cover["landcover"], layers, grid, depends=scored["key"])
     layers |= {name: pot[name] for name in POTENTIAL_LAYERS}
+    co = co_benefit_steps(
+        ctx,
+        land_cover["landcover"],
+        grid,
+        {AreaLevel.GEBIED.value: outline},
+        scored["score"],
+        files["weather"],
+        scored["key"],
+        trees=features["bomen"],
+        homes=features["panden"],
+    )
     layers |= co.layers
 
     ctx.progress("aggregate")
@@ -295,6 +296,10 @@ def _land_cover(
     }
     features["hagen"] = lines[columns].reset_index(drop=True)
     features["bomen"] = read.trees[read.trees.intersects(frame)].reset_index(drop=True)
+    names = read_street_names(file)  # street names for the search (empty without labels)
+    names = names[names.within(frame)].reset_index(drop=True)
+    if not names.empty:
+        features["straatnamen"] = names
     return arrays, features
 
 

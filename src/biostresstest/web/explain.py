@@ -5,9 +5,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-import rasterio
 from fastapi import APIRouter, Depends, Query
-from shapely.geometry import Point
 
 from biostresstest.analysis.indicators import (
     CONNECTIVITY,
@@ -27,13 +25,14 @@ from biostresstest.analysis.scoring import (
 from biostresstest.analysis.spec import IndicatorSpec
 from biostresstest.analysis.surface_factor import SPECS as FACTOR_SPECS
 from biostresstest.core.errors import InvalidInput, NotLoaded
-from biostresstest.model.areas import AreaLevel, level_of_code, normalise_area_key
+from biostresstest.model.areas import AreaLevel, locate_area
 from biostresstest.model.confidence import Confidence
 from biostresstest.model.landcover import load_classes
 from biostresstest.model.store import Store
 from biostresstest.pipeline.co_benefits import CO_BENEFIT_LAYERS, DESCRIPTIONS, PUBLISHED_LAYERS
 from biostresstest.pipeline.common import ROBUSTNESS_COLUMNS
 from biostresstest.web.deps import get_store, to_rd
+from biostresstest.web.hotpath import raster_path, run_identity, sample, units_at
 
 router = APIRouter(prefix="/api", tags=["api"])
 StoreDep = Annotated[Store, Depends(get_store)]
@@ -55,18 +54,17 @@ def cell_at(store: Store, rx: float, ry: float) -> dict[str, Any]:
     """The published values of the cell at RD (rx, ry) and the area unit that holds it."""
     for key in store.gemeenten():
         level = AreaLevel.BUURT if key.startswith("GM") else AreaLevel.GEBIED
-        units = store.areas(key, level, bbox=(rx, ry, rx, ry))
-        units = units[units.contains(Point(rx, ry))]
+        units = units_at(store, key, level, rx, ry)
         if units.empty:
             continue
         values: dict[str, Any] = {}
+        run = run_identity(store, key)
         for name in (*PUBLISHED_LAYERS, *CLASS_LAYERS):
             try:
-                path = store.raster_path(key, name)
+                path = raster_path(store, run, key, name)
             except NotLoaded:  # a run published before this layer existed
                 continue
-            with rasterio.open(path) as src:
-                values[name] = clean(next(src.sample([(rx, ry)]))[0])
+            values[name] = clean(sample(path, rx, ry))
         row = units.iloc[0]
         unit = {"code": row["code"], "name": row["name"], "score_class": int(row["score_class"])}
         land_cover = load_classes().by_code(values["landcover"]) if values["landcover"] else None
@@ -144,14 +142,7 @@ def explain(
 
 def _explain_area(store: Store, area: str) -> dict[str, Any]:
     """The explanation of one area unit: its area-weighted values and what they rest on."""
-    text = area.strip()
-    if text[:2].upper() in ("WK", "BU"):
-        code = text.upper()
-        level = level_of_code(code)
-        key = f"GM{code[2:6]}"
-    else:
-        key = code = normalise_area_key(text)
-        level = AreaLevel.GEMEENTE if key.startswith("GM") else AreaLevel.GEBIED
+    key, code, level = locate_area(area)
     frame = store.areas(key, level)
     rows = frame[frame["code"] == code]
     if rows.empty:
@@ -174,11 +165,12 @@ def _explain_area(store: Store, area: str) -> dict[str, Any]:
             "label_nl": label.label_nl if label else None,
             "label_en": label.label_en if label else None,
             "formula": FORMULA,
-            "aggregation": "area-weighted mean of the cells (exact coverage fractions)",
+            "aggregation": "area-weighted mean of the cell scores (exact coverage fractions); "
+            "the component values are area means too, so they do not multiply to the score",
             "class_bounds": [round(b, 6) for b in CLASS_BOUNDS],
         },
         "components": [
-            _component(spec, values, values, COMPONENT_WEIGHTS.get(spec.id))
+            _component(spec, values, values, COMPONENT_WEIGHTS.get(spec.id), per_cell=False)
             for spec in SCORE_COMPONENTS
         ],
         "context": [_component(spec, values, values, None) for spec in CONTEXT_INDICATORS],
@@ -198,8 +190,15 @@ def _explain_area(store: Store, area: str) -> dict[str, Any]:
 
 
 def _component(
-    spec: IndicatorSpec, cell: dict[str, Any], unit: dict[str, Any], weight: float | None
+    spec: IndicatorSpec,
+    cell: dict[str, Any],
+    unit: dict[str, Any],
+    weight: float | None,
+    per_cell: bool = True,
 ) -> dict[str, Any]:
+    """One component or context indicator. ``factor`` (``value^weight``; the factors of a cell
+    multiply to its score) only for a cell: an area's score is the mean of its cells' scores,
+    which the factors of the area means do not give."""
     value = cell.get(spec.id)
     return {
         "id": spec.id,
@@ -210,7 +209,7 @@ def _component(
         "area_value": unit.get(spec.id),
         "weight": weight,
         "factor": None
-        if weight is None or value is None
+        if weight is None or value is None or not per_cell
         else round(max(float(value), 0.0) ** weight, 6),
         "inputs": list(spec.inputs),
         "description": spec.description,
