@@ -19,8 +19,9 @@ demo: install
 	$(BST) run --area otterlo
 	$(BST) serve --port $(PORT)
 
+# pytest runs beside a throwaway PostGIS server, so the PostGIS store's contract tests always run
 test: install system-deps lint
-	$(VENV)/bin/pytest
+	scripts/test-postgres.sh $(VENV)/bin/pytest
 
 install: $(VENV)/.installed vendor
 
@@ -33,7 +34,7 @@ $(VENV)/.installed: pyproject.toml
 node_modules/.package-lock.json: package-lock.json package.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-vendor: $(VENDOR)/maplibre-gl/maplibre-gl.mjs
+vendor: $(VENDOR)/maplibre-gl/maplibre-gl.mjs $(VENDOR)/nl-design-system/theme.css
 
 # copied only when the npm packages changed, so a running server is left alone otherwise
 $(VENDOR)/maplibre-gl/maplibre-gl.mjs: node_modules/.package-lock.json
@@ -42,6 +43,14 @@ $(VENDOR)/maplibre-gl/maplibre-gl.mjs: node_modules/.package-lock.json
 	cp node_modules/maplibre-gl/dist/maplibre-gl.mjs node_modules/maplibre-gl/dist/maplibre-gl-worker.mjs \
 	   node_modules/maplibre-gl/dist/maplibre-gl-shared.mjs node_modules/maplibre-gl/dist/maplibre-gl.css \
 	   node_modules/maplibre-gl/LICENSE.txt $(VENDOR)/maplibre-gl/
+
+# NL Design System: the design tokens of the example theme and the Utrecht CSS components
+$(VENDOR)/nl-design-system/theme.css: node_modules/.package-lock.json
+	rm -rf $(VENDOR)/nl-design-system
+	mkdir -p $(VENDOR)/nl-design-system
+	cp node_modules/@nl-design-system-unstable/voorbeeld-design-tokens/dist/theme.css $(VENDOR)/nl-design-system/theme.css
+	cp node_modules/@utrecht/component-library-css/dist/index.css $(VENDOR)/nl-design-system/utrecht.css
+	cp node_modules/@utrecht/component-library-css/LICENSE.md $(VENDOR)/nl-design-system/LICENSE-utrecht.md
 
 system-deps:
 	scripts/install-system-deps.sh
@@ -53,8 +62,14 @@ lint:
 bench: install
 	$(VENV)/bin/python bench/bench_run.py
 	$(VENV)/bin/python bench/bench_tiles.py
+	scripts/test-postgres.sh $(VENV)/bin/python bench/bench_store_tiles.py
 	$(VENV)/bin/python bench/bench_landcover.py
 	$(VENV)/bin/python bench/bench_habitat_quality.py
+	$(VENV)/bin/python bench/bench_load.py
+	$(VENV)/bin/python bench/bench_indicators.py
+	$(VENV)/bin/python bench/bench_urban_cooling.py
+	$(VENV)/bin/python bench/bench_reports.py
+	$(VENV)/bin/python bench/bench_scenario.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) data test-artifacts

@@ -22,7 +22,8 @@ ALLOWED: dict[str, set[str]] = {
 
 def _layer_of(path: Path) -> str:
     parts = path.relative_to(PACKAGE).parts
-    return "cli" if parts in {("cli.py",), ("invest_cli.py",)} else parts[0]
+    entry_points = {("cli.py",), ("invest_cli.py",), ("admin_cli.py",), ("measures_cli.py",)}
+    return "cli" if parts in entry_points else parts[0]
 
 
 def _imported_layers(tree: ast.AST) -> set[str]:
@@ -36,7 +37,8 @@ def _imported_layers(tree: ast.AST) -> set[str]:
         for name in names:
             parts = name.split(".")
             if parts[0] == "biostresstest" and len(parts) > 1:
-                found.add("cli" if parts[1] in {"cli", "invest_cli"} else parts[1])
+                entry = parts[1] in {"cli", "invest_cli", "admin_cli", "measures_cli"}
+                found.add("cli" if entry else parts[1])
     return found
 
 

@@ -16,7 +16,7 @@ from biostresstest.analysis.scoring import (
 
 def test_seven_classes_from_dark_red_to_dark_green() -> None:
     assert [c.value for c in SCORE_CLASSES] == [1, 2, 3, 4, 5, 6, 7]
-    assert SCORE_CLASSES[0].colour == "#a50026" and SCORE_CLASSES[-1].colour == "#006837"
+    assert SCORE_CLASSES[0].colour == "#8b0020" and SCORE_CLASSES[-1].colour == "#00522a"
     assert len({c.colour for c in SCORE_CLASSES}) == 7
 
 

@@ -156,5 +156,45 @@ def _register_invest() -> None:
 _register_invest()
 
 
+def _register_report() -> None:
+    """``biostresstest report``: PDF reports from the stored results."""
+    from biostresstest.reports.cli import report
+
+    if report.callback is not None:
+        report.callback = friendly_errors(report.callback)
+    main.add_command(report)
+
+
+_register_report()
+
+
+def _register_admin() -> None:
+    """``biostresstest admin …`` and ``biostresstest local …``: accounts and local data."""
+    from biostresstest.admin_cli import admin, local
+
+    for group in (admin, local):
+        for command in group.commands.values():
+            if command.callback is not None:
+                command.callback = friendly_errors(command.callback)
+        main.add_command(group)
+
+
+_register_admin()
+
+
+def _register_measures() -> None:
+    """``biostresstest measures …`` and ``biostresstest scenario …``."""
+    from biostresstest.measures_cli import measures, scenario
+
+    for group in (measures, scenario):
+        for command in group.commands.values():
+            if command.callback is not None:
+                command.callback = friendly_errors(command.callback)
+        main.add_command(group)
+
+
+_register_measures()
+
+
 if __name__ == "__main__":
     main()

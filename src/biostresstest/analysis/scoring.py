@@ -57,7 +57,9 @@ class ScoreClass:
     upper: float
 
 
-_COLOURS = ("#a50026", "#d73027", "#f46d43", "#fee08b", "#a6d96a", "#1a9850", "#006837")
+_COLOURS = ("#8b0020", "#d73027", "#fc8d59", "#ffffbf", "#91cf60", "#1a9850", "#00522a")
+"""Dark red → dark green, chosen so that neighbouring classes stay apart (CAM02-UCS ΔE ≥ 19)
+also for deuteranopia, protanopia and tritanopia (tests/test_accessibility.py checks it)."""
 _LABELS_NL = (
     "zeer kwetsbaar",
     "kwetsbaar",

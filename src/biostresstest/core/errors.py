@@ -83,3 +83,39 @@ class StoreError(BiostresstestError):
 
     exit_code = 5
     code = "store-error"
+
+
+class PayloadTooLarge(InvalidInput):
+    """An upload or a download exceeds the size, count or complexity we accept."""
+
+    http_status = 413
+    code = "payload-too-large"
+
+
+class Conflict(InvalidInput):
+    """The name is taken (a saved scenario …) and replacing it was not asked for or allowed."""
+
+    http_status = 409
+    code = "conflict"
+
+
+class AccessDenied(BiostresstestError):
+    """The caller may not do this (another gemeente's data, a missing CSRF token …)."""
+
+    http_status = 403
+    exit_code = 7
+    code = "access-denied"
+
+
+class NotAuthenticated(AccessDenied):
+    """No valid login: a missing, wrong or expired session or token, or a wrong password."""
+
+    http_status = 401
+    code = "not-authenticated"
+
+
+class TooManyAttempts(AccessDenied):
+    """Too many failed logins in a short time; wait before trying again."""
+
+    http_status = 429
+    code = "too-many-attempts"

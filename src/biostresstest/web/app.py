@@ -12,9 +12,22 @@ from fastapi.staticfiles import StaticFiles
 from biostresstest import __version__
 from biostresstest.core.errors import BiostresstestError
 from biostresstest.core.settings import Settings, get_settings
-from biostresstest.model.embedded import EmbeddedStore
 from biostresstest.model.store import Store
-from biostresstest.web import api, explain, ogc, tiles
+from biostresstest.model.stores import open_store
+from biostresstest.web import (
+    admin,
+    api,
+    explain,
+    exports,
+    feedback,
+    layers_api,
+    measures_api,
+    ogc,
+    reports_api,
+    stories,
+    theme,
+    tiles,
+)
 from biostresstest.web.errors import install_error_handlers
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -29,7 +42,7 @@ class FrontendMissing(BiostresstestError):
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
-    """A configured app serving ``store`` (by default the embedded store in the data folder)."""
+    """A configured app serving ``store`` (by default the store the settings name)."""
     settings = settings or get_settings()
     app = FastAPI(
         title="biostresstest",
@@ -37,17 +50,30 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         description="Biodiversiteitstresstest – kansenkaart voor biodiversiteit",
     )
     app.state.settings = settings
-    app.state.store = store or EmbeddedStore(settings.data_dir / "store")
+    app.state.store = store or open_store(settings)
     install_error_handlers(app)
     app.include_router(api.router)
     app.include_router(tiles.router)
     app.include_router(ogc.router)
     app.include_router(explain.router)
+    app.include_router(admin.router)
+    app.state.recompute_after_import = admin.recompute_if_published
+    app.include_router(reports_api.router)
+    app.include_router(stories.router)
+    app.include_router(feedback.router)
+    app.include_router(exports.router)
+    app.include_router(theme.router)
+    app.include_router(measures_api.router)
+    app.include_router(layers_api.router)
 
     @app.get("/api/config", tags=["api"])
     def config() -> dict[str, Any]:
         """What the map page needs to start."""
-        return {"basemap_url": settings.basemap_url, "version": __version__}
+        return {
+            "basemap_url": settings.basemap_url,
+            "version": __version__,
+            "theme_class": settings.theme_class,
+        }
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
@@ -59,8 +85,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
 def check_frontend() -> None:
     """Fail clearly when the map page's npm packages are missing."""
-    if not (VENDOR_DIR / "maplibre-gl" / "maplibre-gl.mjs").exists():
+    needed = (
+        VENDOR_DIR / "maplibre-gl" / "maplibre-gl.mjs",
+        VENDOR_DIR / "nl-design-system" / "theme.css",
+    )
+    if not all(path.exists() for path in needed):
         raise FrontendMissing(
-            f"the map library is missing from {VENDOR_DIR}",
+            f"the map library or the NL Design System files are missing from {VENDOR_DIR}",
             hint="install the front-end packages: `make vendor` (runs npm ci and copies them)",
         )

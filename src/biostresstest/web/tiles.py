@@ -12,6 +12,7 @@ from biostresstest.core.errors import InvalidInput
 from biostresstest.model.areas import normalise_area_key, parse_level
 from biostresstest.model.store import Store
 from biostresstest.web.deps import get_store
+from biostresstest.web.hotpath import vector_tile as cached_vector_tile
 from biostresstest.web.map_layers import load_map_layers
 from biostresstest.web.rendering import render_tile
 
@@ -38,7 +39,7 @@ def vector_tile(
 ) -> Response:
     """A Mapbox vector tile of the area units of one level (one layer named after the level)."""
     _check_tile(z, x, y)
-    data = store.vector_tile(normalise_area_key(area), parse_level(level), z, x, y)
+    data = cached_vector_tile(store, normalise_area_key(area), parse_level(level), z, x, y)
     if not data:
         return Response(status_code=204, headers=_CACHE)
     headers = {**_CACHE, "Content-Encoding": "gzip"}
