@@ -22,9 +22,13 @@ from click.testing import CliRunner
 
 from biostresstest.analysis import runoff
 from biostresstest.core.errors import CorruptInput, InvalidInput
+from biostresstest.core.settings import Settings
 from biostresstest.invest_cli import invest
+from biostresstest.model.grid import AnalysisGrid
 from biostresstest.model.landcover import load_classes
 from biostresstest.model.rain_events import load_rain_events, validate_events
+from biostresstest.pipeline import climate
+from biostresstest.pipeline.common import RunContext
 from biostresstest.pipeline.invest_uf import OUTPUTS, UrbanFloodArgs, run_urban_flood
 
 GOLDEN = Path(__file__).parent / "golden" / "urban_flood"
@@ -109,6 +113,40 @@ def test_bad_rain_and_soil_are_refused() -> None:
 
 def test_volume_per_cell() -> None:
     assert runoff.volume_m3(np.array([64.0]), 100.0)[0] == pytest.approx(6.4)
+
+
+def test_fractions_refine_only_the_coarse_classes_local_cells_keep_their_own_cn(
+    settings: Settings,
+) -> None:
+    """The Groenkaart run: vegetated/bare cells mix by the green share; a cell the gemeente's
+    tree register or own land cover decided runs off with its own class's curve number."""
+    table = load_classes()
+    green, bare = table.by_key("begroeid_onbepaald").code, table.by_key("onbegroeid_onbepaald").code
+    wood, pond = table.by_key("loofbos").code, table.by_key("water_stilstaand").code
+    assert [table.by_code(c).curve_number.B for c in (green, bare, wood, pond)] == [61, 98, 55, 99]
+    classes = np.array([[green, bare, wood, wood, pond, 0]], dtype="uint8")
+    share = np.array([[0.7, 0.2, 0.0, np.nan, 0.3, 0.5]], dtype="float32")
+    grid = AnalysisGrid(xmin=0, ymax=10, width=6, height=1, cell_size=10.0)
+    ctx = RunContext.create(settings, None, None)
+    water = climate.water_step(
+        ctx, classes, grid, depends="local", fractions={green: share, bare: 1 - share}
+    )
+    for event in load_rain_events():
+        p = event.depth_mm
+        q = {cn: _by_hand(p, cn)[0] for cn in (61.0, 98.0, 55.0, 99.0)}
+        expected = [
+            0.7 * q[61] + 0.3 * q[98],  # Groenkaart cell, 70 % green
+            0.2 * q[61] + 0.8 * q[98],  # Groenkaart cell, 20 % green
+            q[55],  # register tree where the Groenkaart saw no green at all
+            q[55],  # register tree outside the Groenkaart's extent
+            q[99],  # the gemeente's own water
+        ]
+        index = water[f"runoff_retention__{event.key}"][0]
+        assert index[:5] == pytest.approx([1 - v / p for v in expected], abs=1e-4)
+        assert np.isnan(index[5])  # no class: no runoff
+        if event.key == load_rain_events().default:
+            assert water["runoff_mm"][0, :5] == pytest.approx(expected, abs=2e-3)
+            assert water["runoff_m3"][0, 2] == pytest.approx(q[55] * 100 / 1000, abs=1e-3)
 
 
 # --------------------------------------------------------------------------------------------

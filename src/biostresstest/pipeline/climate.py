@@ -17,6 +17,7 @@ import numpy as np
 from biostresstest.analysis import drought, koppelkansen, runoff, three_thirty_300
 from biostresstest.analysis.aggregate import area_means
 from biostresstest.analysis.heat_vulnerability import OUTPUT_COLUMNS, heat_vulnerability
+from biostresstest.core.errors import InvalidInput
 from biostresstest.model.grid import AnalysisGrid
 from biostresstest.model.landcover import load_classes
 from biostresstest.model.rain_events import load_rain_events
@@ -49,7 +50,9 @@ CLIMATE_DESCRIPTIONS = {
     "koppelkans_class": "koppelkans class 0..4 (0 none, 1 no, 2 heat, 3 water, 4 both)",
 }
 """Descriptions for the published rasters (merge into ``common.RASTER_DESCRIPTIONS``)."""
-HEAT_PREFERENCE = ("heat_mitigation", "cooling_capacity", "air_temperature")
+HEAT_PREFERENCE = ("air_temperature", "heat_mitigation", "cooling_capacity")
+"""Heat is felt in the air mixed over the neighbourhood, so the air temperature comes first;
+the per-cell indices put every cell of one class in a uniform area at the same stress."""
 
 
 def water_step(
@@ -63,7 +66,9 @@ def water_step(
     """Runoff of every standard rain event (cached).
 
     ``classes`` is the land-cover code layer; ``fractions`` (class code → share 0..1 per cell,
-    as the Groenkaart run has for vegetated/bare) replaces the one class per cell when given.
+    as the Groenkaart run has for vegetated/bare) replaces the one class per cell when given,
+    in the cells of those classes; cells of any other class (set by local data) keep their own
+    class's curve number.
     Returns ``runoff_mm`` and ``runoff_retention`` of the default event, ``runoff_m3`` (its
     volume per cell) and ``runoff_retention__<event>`` for every event, plus
     ``soil_confidence`` (0-d: 0.5 with the default soil group).
@@ -76,6 +81,7 @@ def water_step(
         events=events.digest,
         soil=soil_group,
         fractions=sorted(fractions) if fractions else None,
+        other_classes="own curve number",
     )
 
     def compute() -> dict[str, np.ndarray]:
@@ -100,15 +106,24 @@ def _runoff(
     soil_group: str,
     fractions: Mapping[int, np.ndarray] | None,
 ) -> np.ndarray:
+    """Runoff in mm per cell; with ``fractions`` only for the cells of a fraction class.
+
+    A cell whose class is not one of the fraction codes was decided by other data (the
+    gemeente's tree register or own land cover replaces the Groenkaart's vegetated/bare there)
+    and runs off with its own class's curve number.
+    """
     table = load_classes()
+    own = runoff.runoff_mm(rain, runoff.curve_numbers(classes, table, soil_group))
     if not fractions:
-        return runoff.runoff_mm(rain, runoff.curve_numbers(classes, table, soil_group))
+        return own
     total = np.zeros(classes.shape, dtype="float32")
     for code, share in fractions.items():
         cn = runoff.curve_numbers(np.full(classes.shape, code, "uint8"), table, soil_group)
         total += np.nan_to_num(share, nan=0.0) * runoff.runoff_mm(rain, cn)
     known = np.any([np.isfinite(s) for s in fractions.values()], axis=0)
-    return np.where(known & (classes > 0), total, np.nan).astype("float32")
+    coarse = np.isin(classes, list(fractions))
+    mixed = np.where(known, total, np.nan)
+    return np.where(coarse, mixed, own).astype("float32")
 
 
 def drought_step(
@@ -238,35 +253,59 @@ def koppelkansen_step(
     heat: Mapping[str, np.ndarray] | None = None,
     water_retention: np.ndarray | None = None,
     drought_stress: np.ndarray | None = None,
+    heat_parameters: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """``koppelkans`` and ``koppelkans_class`` per cell (cached).
 
     ``biodiversity``: the score or habitat quality (0..1, high = good); ``heat``: the heat
-    step's layers by name, the first of :data:`HEAT_PREFERENCE` present is used;
-    ``water_retention``: ``runoff_retention`` of :func:`water_step`; ``drought_stress`` of
-    :func:`drought_step`. ``depends`` must cover every input's step key.
+    step's layers by name, the first of :data:`HEAT_PREFERENCE` usable is taken (the air
+    temperature only with ``heat_parameters``, the heat step's ``parameters`` holding ``t_ref``
+    and ``uhi_max``); ``water_retention``: ``runoff_retention`` of :func:`water_step`;
+    ``drought_stress`` of :func:`drought_step`. ``depends`` must cover every input's step key.
+    Returns also ``heat_layer`` (the layer used) and ``thresholds`` (from when a stress is high).
     """
-    heat_kind = next((k for k in HEAT_PREFERENCE if heat and k in heat), None)
+    t_ref, uhi_max = (heat_parameters or {}).get("t_ref"), (heat_parameters or {}).get("uhi_max")
+    usable = [
+        k
+        for k in HEAT_PREFERENCE
+        if heat and k in heat and (k != "air_temperature" or None not in (t_ref, uhi_max))
+    ]
+    if heat and not usable:
+        raise InvalidInput(
+            f"no usable heat layer in {sorted(heat)}",
+            hint="pass heat_mitigation or cooling_capacity, or the air temperature together "
+            "with heat_parameters holding t_ref and uhi_max",
+        )
+    heat_kind = usable[0] if usable else None
+    thresholds = koppelkansen.reference_thresholds()
     key = step_key(
         "koppelkansen",
         depends=depends,
         heat=heat_kind,
+        t_ref=t_ref if heat_kind == "air_temperature" else None,
+        uhi_max=uhi_max if heat_kind == "air_temperature" else None,
         water=water_retention is not None,
         drought=drought_stress is not None,
         low=koppelkansen.LOW_BIODIVERSITY,
-        high=koppelkansen.HIGH_STRESS,
+        high=thresholds.as_dict(),
     )
 
     def compute() -> dict[str, np.ndarray]:
         return koppelkansen.koppelkansen(
             biodiversity,
-            heat=koppelkansen.heat_stress(heat[heat_kind], heat_kind)
+            heat=koppelkansen.heat_stress(heat[heat_kind], heat_kind, t_ref, uhi_max)
             if heat and heat_kind
             else None,
             water=koppelkansen.water_stress(water_retention)
             if water_retention is not None
             else None,
             drought=drought_stress,
+            thresholds=thresholds,
         )
 
-    return {"key": key, "heat_layer": heat_kind, **ctx.cache.arrays("koppelkansen", key, compute)}
+    return {
+        "key": key,
+        "heat_layer": heat_kind,
+        "thresholds": thresholds.as_dict(),
+        **ctx.cache.arrays("koppelkansen", key, compute),
+    }

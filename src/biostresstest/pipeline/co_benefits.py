@@ -88,6 +88,7 @@ def co_benefit_steps(
         heat={name: hot[name] for name in heat.HEAT_LAYERS},
         water_retention=water["runoff_retention"],
         drought_stress=drought["drought_stress"],
+        heat_parameters=hot["parameters"],
     )
     layers = {name: hot[name] for name in heat.HEAT_LAYERS}
     for step in (water, drought, green, kansen):
@@ -105,6 +106,7 @@ def co_benefit_steps(
         parameters={
             "heat": hot["parameters"],
             "koppelkansen_heat_layer": kansen["heat_layer"],
+            "koppelkansen_thresholds": kansen.get("thresholds"),
         },
     )
     residents = None
