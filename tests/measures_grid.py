@@ -71,14 +71,20 @@ def layers(classes: np.ndarray, grid: AnalysisGrid, n2k: np.ndarray) -> dict[str
     }
 
 
-def publish(root: Path, classes: np.ndarray, n2k: np.ndarray | None = None) -> EmbeddedStore:
-    """Publish the synthetic area ``KEY`` into an embedded store under ``root``."""
+def publish(
+    root: Path,
+    classes: np.ndarray,
+    n2k: np.ndarray | None = None,
+    key: str = KEY,
+    gemeente: str | None = None,
+) -> EmbeddedStore:
+    """Publish the synthetic area ``key`` (lying in ``gemeente``) into an embedded store."""
     rows, cols = classes.shape
     grid = AnalysisGrid(ORIGIN[0], ORIGIN[1] + rows * CELL, cols, rows, CELL)
     n2k = np.zeros(classes.shape, np.float32) if n2k is None else n2k
     values = layers(classes, grid, n2k)
     outline = gpd.GeoDataFrame(
-        {"code": [KEY], "name": ["Synthetisch"], "level": ["gebied"], "parent_code": [""],
+        {"code": [key], "name": ["Synthetisch"], "level": ["gebied"], "parent_code": [""],
          "jaar": [2026], "score": [float(np.nanmean(values["score"]))],
          "score_class": [int(score_class(np.nanmean(values["score"])))]},
         geometry=[box(*grid.bounds)],
@@ -91,14 +97,18 @@ def publish(root: Path, classes: np.ndarray, n2k: np.ndarray | None = None) -> E
     ]
     m2 = np.bincount(classes.ravel(), minlength=256) * grid.cell_area
     table = load_classes()
-    document = {"classes": {KEY: {table.by_code(c).key: float(v) for c, v in enumerate(m2) if v}}}
+    document = {"classes": {key: {table.by_code(c).key: float(v) for c, v in enumerate(m2) if v}}}
     store = EmbeddedStore(root)
     store.publish(
         RunResult(
-            KEY,
+            key,
             {AreaLevel.GEBIED: outline},
             rasters,
-            manifest={"key": f"synthetic-{classes.sum()}-{n2k.sum()}", "grid": {"cell_size": CELL}},
+            manifest={
+                "key": f"synthetic-{classes.sum()}-{n2k.sum()}",
+                "grid": {"cell_size": CELL},
+                "parameters": {"area": {"gemeente": gemeente or ""}},
+            },
             documents={"landcover": document},
         )
     )

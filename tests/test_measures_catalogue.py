@@ -102,3 +102,24 @@ def test_cli_lists_the_catalogue_as_text_and_json() -> None:
     rows = json.loads(as_json.output)
     assert len(rows) == len(load_catalogue())
     assert {"key", "name_nl", "name_en", "cost", "sources"} <= set(rows[0])
+
+
+def test_partial_costs_and_potential_shares_are_validated() -> None:
+    data = copy.deepcopy(_raw())
+    data["measure"][0]["cost"] = {"known": False, "unit": "m2", "partial": True}
+    data["measure"][1]["cost"] = {"low": 1, "high": 2, "unit": "m2", "partial": "yes"}
+    data["measure"][2]["potential_share"] = 1.5
+    del data["measure"][3]["potential_share"]
+    data["measure"][4]["classes"] = ["pand", "pand"]
+    with pytest.raises(CorruptInput) as caught:
+        validate_catalogue(data)
+    text = str(caught.value)
+    keys = [m["key"] for m in data["measure"][:5]]
+    assert f"measure {keys[0]}.cost.partial: an unknown cost cannot be partial" in text
+    assert f"measure {keys[1]}.cost.partial: must be true or false, got 'yes'" in text
+    assert f"measure {keys[2]}.potential_share: must be a number 0..1, got 1.5" in text
+    assert f"measure {keys[3]}.potential_share: missing" in text
+    assert f"measure {keys[4]}.classes: a class key is listed twice" in text
+    depave = load_catalogue().get("ontharden_openbaar")
+    assert depave.cost.partial and depave.as_dict()["cost"]["partial"] is True
+    assert load_catalogue().get("tiny_forest").as_dict()["potential_share"] == 0

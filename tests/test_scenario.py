@@ -6,11 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import shapely
 from fastapi.testclient import TestClient
 from measures_grid import KEY, code, grid_of, layers, publish, square, town
 from scipy import ndimage
 
-from biostresstest.core.errors import InvalidInput, NotLoaded
+from biostresstest.core.errors import Conflict, InvalidInput, NotLoaded
 from biostresstest.core.settings import Settings
 from biostresstest.measures import scenario as scenarios
 from biostresstest.measures.baseline import load_baseline
@@ -19,8 +20,8 @@ from biostresstest.measures.effects import recompute
 from biostresstest.measures.places import PlacedMeasure, parse_geometry, to_edit
 from biostresstest.model.embedded import EmbeddedStore
 from biostresstest.pipeline.common import RunContext
-from biostresstest.pipeline.potential import potential_step
-from biostresstest.pipeline.scenarios import rule_places, run_scenario
+from biostresstest.pipeline.potential import opportunities_document, potential_step
+from biostresstest.pipeline.scenarios import rule_places, run_scenario, saved_scenarios
 from biostresstest.web.app import create_app
 
 
@@ -220,7 +221,9 @@ def test_potential_step_is_cached_and_never_below_nothing(
     current = base.score_before()
     assert np.allclose(first["opportunity"], first["potential"] - current, equal_nan=True)
     arable = base.landcover == code("akker")
-    assert float(np.nanmean(first["opportunity"][arable])) > 0.05
+    assert 0 < float(np.nanmean(first["opportunity"][arable])) < 0.05  # margins, not forest
+    paved = base.landcover == code("verhard_overig")
+    assert (first["opportunity"][paved] > 0).all()  # depaving is part of the potential
 
 
 def test_breda_scenario_end_to_end(breda: tuple[Settings, object]) -> None:
@@ -249,11 +252,13 @@ def test_otterlo_rule_scenario_end_to_end(otterlo: tuple[Settings, object]) -> N
     cx, cy = g.xmin + 1000, g.ymax - 1000
     within = _rect(cx - 300, cy - 300, cx + 300, cy + 300)
     places = rule_places(settings, "otterlo", "groendak_sedum", "pand", 100.0, within)
-    assert places, "no roof of 100 m² or more in the village centre"
+    assert len(places) == 1, "a rule is one place"
+    roofs = shapely.from_wkt(places[0]["wkt"])
+    assert roofs.is_valid and roofs.area >= 200, "no two roofs of 100 m² or more"
     data = run_scenario(settings, "otterlo", "otterlo-daken", places)
     result = data["result"]
     assert result["score"]["window"]["after"] > result["score"]["window"]["before"]
-    assert result["cost"]["total_eur"][0] >= 15 * 100 * len(places)
+    assert result["cost"]["total_eur"][0] >= 15 * 0.9 * roofs.area  # cells ≈ the roof area
 
 
 def test_scenario_api(otterlo: tuple[Settings, object]) -> None:
@@ -277,7 +282,187 @@ def test_scenario_api(otterlo: tuple[Settings, object]) -> None:
     )
     assert both.status_code == 200
     bad = client.post(
-        "/api/scenarios", json={**body, "places": [{"measure": "akkerrand", "wkt": "POINT(1 2)"}]}
+        "/api/scenarios",
+        json={**body, "name": "punt", "places": [{"measure": "akkerrand", "wkt": "POINT(1 2)"}]},
     )
     assert bad.status_code == 400 and "not an area" in bad.json()["message"]
     assert client.get("/api/scenarios/otterlo/nope").status_code == 404
+
+
+PASSWORD = "correct horse battery staple"
+OWNED = "proefgebied"
+"""A synthetic study area lying in gemeente GM0228 (like otterlo)."""
+
+
+@pytest.fixture
+def owned_client(settings: Settings) -> tuple[TestClient, dict[str, str]]:
+    """An app on a synthetic area of GM0228, with bearer tokens of two admins."""
+    from biostresstest.model.accounts import AccountStore
+
+    store = publish(settings.data_dir / "store", town(), key=OWNED, gemeente="GM0228")
+    app = create_app(settings, store)
+    accounts = AccountStore(settings.data_dir / "accounts.sqlite")
+    accounts.add_user("ede@example.nl", "GM0228", PASSWORD)
+    accounts.add_user("breda@example.nl", "GM0758", PASSWORD)
+    app.state.accounts = accounts
+    tokens = {
+        who: accounts.login(f"{who}@example.nl", PASSWORD).token for who in ("ede", "breda")
+    }
+    return TestClient(app, base_url="http://testserver"), tokens
+
+
+def _body(name: str, **extra: object) -> dict[str, object]:
+    g = grid_of(town())
+    place = {"measure": "tegels_eruit_tuin", "wkt": square(g, 20, 50, 6, 20)}
+    return {"area": OWNED, "name": name, "places": [place], **extra}
+
+
+def test_api_scenario_limits_names_and_try(
+    owned_client: tuple[TestClient, dict[str, str]], settings: Settings
+) -> None:
+    client, _ = owned_client
+    folder = settings.data_dir / "scenarios" / OWNED
+    tried = client.post("/api/scenarios", json=_body("proef", save=False))
+    assert tried.status_code == 200, tried.text
+    assert tried.json()["saved"] is False and "file" not in tried.json()
+    assert tried.json()["result"]["cost"]["partial"] == ["tegels_eruit_tuin"]
+    assert not folder.exists() or not list(folder.glob("*.json"))
+    many = _body("veel")
+    many["places"] = many["places"] * 51  # type: ignore[operator]
+    too_many = client.post("/api/scenarios", json=many)
+    assert too_many.status_code == 413 and "at most 50 places" in too_many.json()["message"]
+    ring = ", ".join(f"{150_100 + i * 0.01} 400_100" for i in range(10_001))
+    jagged = {"measure": "tegels_eruit_tuin", "wkt": f"POLYGON(({ring}, 150100 400200, "
+              "150100 400100))".replace("_", "")}  # fmt: skip
+    corners = client.post("/api/scenarios", json={**_body("hoeken"), "places": [jagged]})
+    assert corners.status_code == 413 and "10,000 corners" in corners.json()["message"]
+    wordy = client.post("/api/scenarios", json=_body("lang", description="x" * 2001))
+    assert wordy.status_code == 413 and "2,001 characters" in wordy.json()["message"]
+    for bad in ("../etc", "a" * 65, "", "daken.v2", "dak en"):
+        answer = client.post("/api/scenarios", json=_body(bad))
+        assert answer.status_code == 400, bad
+        assert "is not allowed" in answer.json()["message"]
+    flag = client.post("/api/scenarios", json=_body("vlag", save="no"))
+    assert flag.status_code == 400 and "save must be true or false" in flag.json()["message"]
+    assert not folder.exists() or not list(folder.glob("*.json"))
+    saved = client.post("/api/scenarios", json=_body("  Daken-Centrum "))
+    assert saved.status_code == 200 and saved.json()["name"] == "daken-centrum"
+    assert (folder / "daken-centrum.json").exists()
+
+
+def test_api_scenario_names_are_not_overwritten_without_the_gemeente_admin(
+    owned_client: tuple[TestClient, dict[str, str]], settings: Settings
+) -> None:
+    client, tokens = owned_client
+    path = settings.data_dir / "scenarios" / OWNED / "plan.json"
+    first = client.post("/api/scenarios", json=_body("plan", description="eerste"))
+    assert first.status_code == 200, first.text
+    again = client.post("/api/scenarios", json=_body("plan", description="tweede"))
+    assert again.status_code == 409 and "already saved" in again.json()["message"]
+    anonymous = client.post("/api/scenarios", json=_body("plan", replace=True))
+    assert anonymous.status_code == 401
+    other = client.post(
+        "/api/scenarios",
+        json=_body("plan", replace=True),
+        headers={"Authorization": f"Bearer {tokens['breda']}"},
+    )
+    assert other.status_code == 403 and "not of GM0228" in other.json()["message"]
+    login = {"email": "ede@example.nl", "password": PASSWORD}
+    session = client.post("/api/admin/login", json=login)
+    assert session.status_code == 200
+    no_csrf = client.post("/api/scenarios", json=_body("plan", replace=True))  # cookie only
+    assert no_csrf.status_code == 403 and "CSRF" in no_csrf.json()["message"]
+    client.cookies.clear()
+    assert scenarios.load(settings.data_dir, OWNED, "plan")["description"] == "eerste"
+    admin = client.post(
+        "/api/scenarios",
+        json=_body("plan", replace=True, description="tweede"),
+        headers={"Authorization": f"Bearer {tokens['ede']}"},
+    )
+    assert admin.status_code == 200, admin.text
+    assert scenarios.load(settings.data_dir, OWNED, "plan")["description"] == "tweede"
+    assert path.exists()
+
+
+def test_saving_is_atomic_and_refuses_a_taken_name(settings: Settings, tmp_path: Path) -> None:
+    publish(settings.data_dir / "store", town())
+    store = EmbeddedStore(settings.data_dir / "store")
+    g = grid_of(town())
+    places = [{"measure": "groendak_sedum", "wkt": square(g, 12, 47, 3, 1)}]
+    scenario = scenarios.build("dak", KEY, places)
+    scenarios.run(store, scenario)
+    scenarios.save(settings.data_dir, scenario)
+    with pytest.raises(Conflict, match="already saved"):
+        scenarios.save(settings.data_dir, scenario)
+    scenarios.save(settings.data_dir, scenario, replace=True)
+    with pytest.raises(Conflict):
+        run_scenario(settings, KEY, "DAK", places, store=store)
+
+
+def test_saved_scenarios_summarise_for_the_report(settings: Settings) -> None:
+    publish(settings.data_dir / "store", town())
+    store = EmbeddedStore(settings.data_dir / "store")
+    g = grid_of(town())
+    run_scenario(
+        settings, KEY, "daken", [{"measure": "groendak_sedum", "wkt": square(g, 12, 47, 3, 1)}],
+        description="groene daken", store=store,
+    )  # fmt: skip
+    run_scenario(
+        settings, KEY, "tuinen",
+        [{"measure": "tegels_eruit_tuin", "wkt": square(g, 20, 50, 6, 20)}], store=store,
+    )  # fmt: skip
+    (settings.data_dir / "scenarios" / KEY / "kapot.json").write_text("{", "utf-8")
+    rows = saved_scenarios(settings, KEY)
+    assert [r["name"] for r in rows] == ["daken", "tuinen"]
+    daken, tuinen = rows
+    assert daken["measures"] == "groendak_sedum" and daken["description"] == "groene daken"
+    assert daken["cost_low_eur"] == pytest.approx(15 * 300.0)  # 3 roof cells of 100 m²
+    assert tuinen["cost_partial"] == "tegels_eruit_tuin"
+    assert tuinen["area_gain"] > 0 and tuinen["score_after"] > tuinen["score_before"]
+    assert tuinen["window_gain"] > 0
+
+
+def test_opportunities_document_per_area_unit(tmp_path: Path) -> None:
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from biostresstest.core.crs import RD_NEW
+    from biostresstest.measures.potential import potential_score
+
+    classes = town()
+    store = publish(tmp_path / "store", classes)
+    base = load_baseline(store, KEY)
+    g = base.grid
+    pot = potential_score(
+        classes, base.layer("baf"), base.layer("natura2000_share"), base.score_before(), g
+    )
+    mid = g.xmin + 40 * g.cell_size  # west: fields and the wood; east: the village
+    buurten = gpd.GeoDataFrame(
+        {"code": ["BU01", "BU02"], "name": ["West", "Oost"]},
+        geometry=[
+            box(g.xmin, g.bounds[1], mid, g.ymax),
+            box(mid, g.bounds[1], g.bounds[2], g.ymax),
+        ],
+        crs=RD_NEW,
+    )
+    doc = opportunities_document({"buurt": buurten}, {**pot}, g, classes)
+    assert doc["about"]["level"] == "buurt" and doc["about"]["areas"] == 2
+    rows = {r["code"]: r for r in doc["areas"]}
+    east = pot["opportunity"][:, 40:]
+    assert rows["BU02"]["mean_opportunity"] == pytest.approx(float(np.nanmean(east)), abs=1e-4)
+    assert rows["BU02"]["share_with_gain"] == pytest.approx(
+        float(np.mean(east[~np.isnan(east)] > 0.01)), abs=1e-4
+    )
+    assert doc["areas"][0]["mean_opportunity"] >= doc["areas"][1]["mean_opportunity"]
+    village = rows["BU02"]["measures"]
+    assert 1 <= len(village) <= 3
+    assert village[0]["opportunity_ha"] >= village[-1]["opportunity_ha"]
+    keys = [m["key"] for m in village]
+    assert "tegels_eruit_tuin" in keys  # the paved yard of the village
+    depave = village[keys.index("tegels_eruit_tuin")]
+    assert depave["cost_partial"] is True
+    yards = np.isin(classes[:, 40:], [code("erf"), code("verhard_overig")]).sum()
+    assert depave["m2"] == pytest.approx(yards * 100.0 * 0.5)  # its cells × its share
+    assert depave["cost_eur"] == [pytest.approx(2 * depave["m2"]), pytest.approx(5 * depave["m2"])]
+    assert rows["BU02"]["cost_incomplete"] is True
+    assert rows["BU02"]["best_measures"] == ", ".join(keys)

@@ -34,6 +34,8 @@ def measures_list(as_json: bool, lang: str) -> None:
             if m.cost.known
             else ("cost unknown (m)" if lang == "en" else "kosten onbekend (m)")
         )
+        if m.cost.partial:
+            cost += " (partial: not all priced)" if lang == "en" else " (deels geprijsd)"
         click.echo(f"{m.key}: {m.name(lang)}")
         click.echo(f"    {m.description(lang)}")
         click.echo(f"    {who} · {cost} · {m.years_to_effect:g} yr · {', '.join(m.sources)}")
@@ -55,6 +57,8 @@ def scenario() -> None:
     help="A GeoJSON file in RD New: one place per feature (one --measure for all, or one each).",
 )  # fmt: skip
 @click.option("--soil-group", default="B", show_default=True, help="Hydrologic soil group A–D.")
+@click.option("--replace", is_flag=True, help="Overwrite a saved scenario of the same name.")
+@click.option("--try", "try_only", is_flag=True, help="Run and print, but do not save.")
 def scenario_run(
     area: str,
     name: str,
@@ -62,6 +66,8 @@ def scenario_run(
     polygons: tuple[str, ...],
     geojson: str | None,
     soil_group: str,
+    replace: bool,
+    try_only: bool,
 ) -> None:
     """Apply measures to places, recompute, print the deltas and save the scenario."""
     from biostresstest.pipeline.scenarios import run_scenario
@@ -82,7 +88,15 @@ def scenario_run(
         {"measure": k, "wkt" if isinstance(s, str) else "geojson": s}
         for k, s in zip(keys, shapes, strict=True)
     ]
-    data = run_scenario(get_settings(), area, name, places, soil_group=soil_group)
+    data = run_scenario(
+        get_settings(),
+        area,
+        name,
+        places,
+        soil_group=soil_group,
+        save=not try_only,
+        replace=replace and not try_only,
+    )
     _print_result(data)
 
 

@@ -40,14 +40,19 @@ _OPTIONAL = {
 }  # fmt: skip
 _REQUIRED = {
     *_TEXT, "audience", "position", "ground", "classes", "cost", "maintenance",
-    "years_to_effect", "sources", "note",
+    "years_to_effect", "sources", "note", "potential_share",
 }  # fmt: skip
 _HINT = "Fix src/biostresstest/measures/data/measures.toml; every value needs a known source."
 
 
 @dataclass(frozen=True)
 class CostRange:
-    """A cost range in euro per ``unit``; ``known`` False where methods.md has none (m)."""
+    """A cost range in euro per ``unit``; ``known`` False where methods.md has none (m).
+
+    ``partial`` True: the range covers only part of the work (depaving: the planting, not the
+    breaking out of the paving, for which methods.md has no figure). It is a lower bound, so
+    the ranking does not divide by it (see :mod:`biostresstest.measures.recommend`).
+    """
 
     low: float
     high: float
@@ -55,6 +60,7 @@ class CostRange:
     known: bool = True
     area_per_unit_m2: float = 1.0
     """For per-unit costs (a tree, a project): the area one unit takes."""
+    partial: bool = False
 
     def for_area(self, area_m2: float) -> tuple[float, float] | None:
         """(low, high) euro for a place of ``area_m2``, or None if the cost is unknown."""
@@ -66,9 +72,10 @@ class CostRange:
     def as_dict(self) -> dict[str, Any]:
         """JSON form."""
         if not self.known:
-            return {"known": False, "unit": self.unit}
+            return {"known": False, "partial": False, "unit": self.unit}
         return {
             "known": True,
+            "partial": self.partial,
             "low": self.low,
             "high": self.high,
             "unit": self.unit,
@@ -108,6 +115,8 @@ class Measure:
     years_to_effect: float
     sources: tuple[str, ...]
     note: str
+    potential_share: float
+    """Share (0..1) of a fitting place this measure takes in the potential; 0: not in it."""
 
     def name(self, lang: str = "nl") -> str:
         """The name in ``lang`` (nl or en)."""
@@ -165,6 +174,7 @@ class Measure:
             "maintenance_per_year": self.maintenance.as_dict(),
             "years_to_effect": self.years_to_effect,
             "temporal_multiplier": round(self.temporal_multiplier, 4),
+            "potential_share": self.potential_share,
             "sources": list(self.sources),
             "note": self.note,
         }
@@ -212,9 +222,15 @@ def _range(raw: Any, at: str, p: list[str]) -> CostRange | None:
     unit = raw.get("unit")
     if unit not in COST_UNITS:
         p.append(f"{at}.unit: {unit!r} is not one of {list(COST_UNITS)}")
-    extra = set(raw) - {"low", "high", "unit", "known", "area_per_unit_m2"}
+    extra = set(raw) - {"low", "high", "unit", "known", "area_per_unit_m2", "partial"}
     p.extend(f"{at}.{k}: unknown field" for k in sorted(extra))
+    partial = raw.get("partial", False)
+    if not isinstance(partial, bool):
+        p.append(f"{at}.partial: must be true or false, got {partial!r}")
+        partial = False
     if raw.get("known", True) is False:
+        if partial:
+            p.append(f"{at}.partial: an unknown cost cannot be partial")
         return CostRange(math.nan, math.nan, str(unit), known=False)
     low: Any = raw.get("low")
     high: Any = raw.get("high")
@@ -229,7 +245,7 @@ def _range(raw: Any, at: str, p: list[str]) -> CostRange | None:
     if not isinstance(per, int | float) or per <= 0:
         p.append(f"{at}.area_per_unit_m2: must be a number > 0")
         per = 1.0
-    return CostRange(float(low), float(high), str(unit), True, float(per))
+    return CostRange(float(low), float(high), str(unit), True, float(per), partial)
 
 
 def _fraction(raw: Mapping[str, Any], field: str, at: str, p: list[str]) -> float | None:
@@ -267,6 +283,8 @@ def _measure(
         p.append(f"{at}.classes: must be a non-empty list of land-cover class keys")
         classes = []
     p.extend(f"{at}.classes: unknown class key {c!r}" for c in classes if c not in table)
+    if len(set(map(str, classes))) != len(classes):
+        p.append(f"{at}.classes: a class key is listed twice")
     to = raw.get("to")
     if to is not None and to not in table:
         p.append(f"{at}.to: unknown class key {to!r}")
@@ -276,6 +294,7 @@ def _measure(
     p.extend(f"{at}.soil: unknown soil group {s!r}" for s in soil if s not in SOIL_GROUPS)
     floors = {f: _fraction(raw, f, at, p) for f in ("habitat_floor", "baf_floor", "shade_floor")}
     bonus = _fraction(raw, "habitat_bonus", at, p) or 0.0
+    share = _fraction(raw, "potential_share", at, p)
     if to is None and not (removed or bonus or any(v is not None for v in floors.values())):
         p.append(f"{at}: changes nothing (give `to`, a floor, a habitat_bonus or remove_threats)")
     storage = raw.get("storage_mm")
@@ -327,6 +346,7 @@ def _measure(
             years_to_effect=float(raw["years_to_effect"]),
             sources=tuple(cited),
             note=str(raw["note"]),
+            potential_share=0.0 if share is None else share,
         )
     except (KeyError, TypeError, ValueError):
         return None  # the problem is already listed

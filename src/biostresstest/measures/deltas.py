@@ -164,10 +164,15 @@ def cooling_deltas(rec: Recomputed, edits: list[CellEdit]) -> dict[str, Any]:
 
 
 def cost_deltas(edits: list[CellEdit], cell_area: float) -> dict[str, Any]:
-    """The cost range of each placed measure and in total (unknown costs listed apart)."""
+    """The cost range of each placed measure and in total (unknown costs listed apart).
+
+    A partial cost (depaving without breaking out the paving) counts in the total, which is
+    then a lower bound: its measures are listed under ``partial``.
+    """
     rows = []
     low = high = 0.0
     unknown = []
+    partial = sorted({e.measure.key for e in edits if e.measure.cost.partial})
     for edit in edits:
         m2 = edit.area_m2 * cell_area
         cost = edit.measure.cost.for_area(m2)
@@ -181,9 +186,15 @@ def cost_deltas(edits: list[CellEdit], cell_area: float) -> dict[str, Any]:
                 "measure": edit.measure.key,
                 "m2": round(m2, 1),
                 "cost_eur": None if cost is None else list(cost),
+                "cost_partial": edit.measure.cost.partial,
                 "maintenance_eur_per_year": None if upkeep is None else list(upkeep),
                 "years_to_effect": edit.measure.years_to_effect,
                 "sources": list(edit.measure.sources),
             }
         )
-    return {"measures": rows, "total_eur": [round(low, 2), round(high, 2)], "unknown": unknown}
+    return {
+        "measures": rows,
+        "total_eur": [round(low, 2), round(high, 2)],
+        "unknown": unknown,
+        "partial": partial,
+    }

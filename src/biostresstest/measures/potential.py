@@ -1,26 +1,26 @@
 """The potential (*potentieel*): the score after the best feasible measure everywhere.
 
-Per cell, among the measures that fit its class (on ground of the right kind, on a patch of
-that class large and wide enough, and without soil conditions where the soil is unknown),
-the one with the highest value per m² (:mod:`biostresstest.measures.value`, without cost) is
-applied. Then habitat quality (InVEST HQ with the new classes, floors and removed threats),
-the surface factor and connectivity are recomputed on the whole grid and scored. The gap
-potential − current is the opportunity map (*kansenkaart*).
+Per patch of one class, among the measures that fit it by the recommender's rule (class,
+ground, a patch large and wide enough) and take part in the potential, the one with the
+highest gain per m² (value times the share of the place it takes, without cost) is applied;
+the rule and the shares are in :mod:`biostresstest.measures.feasible`. Then habitat quality
+(InVEST HQ with the new classes, floors and removed threats), the surface factor and
+connectivity are recomputed on the whole grid and scored. The gap potential − current is the
+opportunity map (*kansenkaart*).
 
-On a coarse land cover (vegetated or not, type unknown) only vegetated cells get measures:
-an unvegetated cell may be a building or a road, so depaving it is not known to be feasible.
+On a coarse land cover (vegetated or not, type unknown) unvegetated cells take the depaving
+and greening measures that list that class, at their share (it holds buildings and roads too).
 The potential is the end state; how long it takes is in each measure's years to effect.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import cast
 
 import numpy as np
 from scipy import ndimage
 
-from biostresstest.analysis import robustness
+from biostresstest.analysis import hq_kernels, robustness
 from biostresstest.analysis.habitat_quality import (
     DEG_NODATA,
     ClassTable,
@@ -30,78 +30,96 @@ from biostresstest.analysis.habitat_quality import (
     degradation,
 )
 from biostresstest.analysis.scoring import connectivity, stress_score
-from biostresstest.measures.applicability import ground_of
 from biostresstest.measures.catalogue import Catalogue, Measure, load_catalogue
-from biostresstest.measures.effects import MIN_CORE_HA
-from biostresstest.measures.value import value_per_m2
+from biostresstest.measures.effects import MIN_CORE_HA, grow
+from biostresstest.measures.feasible import Choice, potential_change, potential_options
 from biostresstest.model.grid import AnalysisGrid
-from biostresstest.model.landcover import SOIL_GROUPS, load_classes
+from biostresstest.model.landcover import load_classes
 from biostresstest.model.threats import load_threats
 
 _EIGHT = np.ones((3, 3), bool)
 
 
-@dataclass(frozen=True)
-class Choice:
-    """The measure chosen for the cells of one class."""
-
-    measure: Measure
-    value_per_m2: float
-
-
 def candidates(class_key: str, catalogue: Catalogue) -> list[Choice]:
-    """Measures that can change ``class_key``, best value first (soil-bound ones left out)."""
-    ground = ground_of([class_key])
-    found = []
-    for m in catalogue:
-        if class_key not in m.classes or (
-            m.ground != "any" and ground not in ("unknown", m.ground)
-        ):
-            continue
-        if set(m.soil) != set(SOIL_GROUPS):
-            continue
-        value = value_per_m2(m, class_key)
-        if value > 0:
-            found.append(Choice(m, value))
-    return sorted(found, key=lambda c: -c.value_per_m2)
+    """Measures of the potential for ``class_key``, best first (see ``feasible``)."""
+    return potential_options(class_key, catalogue)
 
 
 def best_measures(
     classes: np.ndarray, grid: AnalysisGrid, catalogue: Catalogue | None = None
 ) -> tuple[np.ndarray, list[Measure]]:
-    """Index of the chosen measure per cell (-1 none) and the measures it indexes."""
+    """Index of the chosen measure per cell (-1 none) and the measures it indexes.
+
+    Per class, on the box around its cells (one cell wider: every patch and the background
+    next to it lie inside), the 8-connected patches are measured: their area, and whether
+    they are wide enough for a measure (some cell at least half the width from the patch's
+    edge, exact Euclidean distance).
+    """
     catalogue = catalogue or load_catalogue()
     table = load_classes()
     chosen = np.full(classes.shape, -1, np.int16)
     used: list[Measure] = []
-    coarse_bare = table.by_key("onbegroeid_onbepaald").code
+    boxes = ndimage.find_objects(np.asarray(classes, np.uint8))
     for cls in table:
-        if cls.code == coarse_bare:
+        if not 0 < cls.code <= len(boxes):
             continue
+        found = boxes[cls.code - 1]
         options = candidates(cls.key, catalogue)
-        mask = classes == cls.code
-        if not options or not mask.any():
+        if not options or found is None:
             continue
+        box = grow(found, 1, classes.shape)
+        mask = classes[box] == cls.code
         labels, n = ndimage.label(mask, structure=_EIGHT)
-        area = np.bincount(labels.ravel(), minlength=n + 1) * grid.cell_area
-        width = np.zeros(n + 1)
-        if any(c.measure.min_width_m > grid.cell_size for c in options):
-            edt = ndimage.distance_transform_edt(mask) * grid.cell_size
-            width[1:] = 2 * np.asarray(ndimage.maximum(edt, labels, np.arange(1, n + 1)))
-        else:
-            width[:] = np.inf
-        open_cells = mask.copy()
-        for option in options:
+        flat = np.flatnonzero(mask)
+        cell_labels = labels.ravel()[flat]
+        del labels
+        area = np.bincount(cell_labels, minlength=n + 1) * grid.cell_area
+        widths = [c.measure.min_width_m for c in options]
+        wide = _wide_enough(mask, flat, cell_labels, n, widths, grid)
+        pick = np.full(n + 1, -1, np.int16)
+        free = np.ones(n + 1, bool)
+        free[0] = False
+        for option in options:  # per patch the first option it fits, as cell by cell
             m = option.measure
-            ok = (area >= m.min_area_m2) & (width >= m.min_width_m)
-            ok[0] = False
-            cells = open_cells & ok[labels]
-            if cells.any():
+            ok = (area >= m.min_area_m2) & wide[m.min_width_m] & free
+            if ok.any():
                 if m not in used:
                     used.append(m)
-                chosen[cells] = used.index(m)
-                open_cells &= ~cells
+                pick[ok] = used.index(m)
+                free &= ~ok
+        rows, cols = np.divmod(flat, mask.shape[1])
+        chosen[box][rows, cols] = pick[cell_labels]
     return chosen, used
+
+
+def _wide_enough(
+    mask: np.ndarray,
+    flat: np.ndarray,
+    cell_labels: np.ndarray,
+    n: int,
+    widths: list[float],
+    grid: AnalysisGrid,
+) -> dict[float, np.ndarray]:
+    """Per width: True per patch label that has a cell with ``2 · distance to edge >= width``.
+
+    ``flat``: the flat indices of the cells of ``mask``, ``cell_labels`` their patch labels.
+    The distance to the nearest cell outside ``mask`` is ``scipy.ndimage``'s exact Euclidean
+    transform (float64 square root of the integer squared distance, times the cell size),
+    computed only up to just past the largest width asked (farther cells pass every width).
+    """
+    if not any(w > grid.cell_size for w in widths):
+        return {w: np.ones(n + 1, bool) for w in widths}
+    if mask.all():  # no cell outside the patch: only scipy's convention gives the distances
+        edt = ndimage.distance_transform_edt(mask).ravel()[flat] * grid.cell_size
+    else:
+        cap = int(np.ceil(max(widths) / (2 * grid.cell_size))) + 1
+        outside = np.ascontiguousarray(~mask, dtype=np.uint8)
+        column = hq_kernels.column_distance(outside, 0, mask.shape[0], cap, np.empty(0, np.int32))
+        d2 = hq_kernels.squared_distance(column, cap).ravel()[flat]
+        d2[(d2 < 0) | (d2 > cap * cap)] = 4 * cap * cap
+        edt = np.sqrt(d2.astype(np.float64)) * grid.cell_size
+    edt *= 2
+    return {w: np.bincount(cell_labels[edt >= w], minlength=n + 1) > 0 for w in set(widths)}
 
 
 def potential_score(
@@ -130,6 +148,8 @@ def potential_score(
     keep = np.zeros(classes.shape, bool)
     removed: dict[str, np.ndarray] = {}
     for i, m in enumerate(used):
+        if m.potential_share < 1:  # part of the place: the class and its threats stay
+            continue
         if m.to is not None:
             new[chosen == i] = table.by_key(m.to).code
         if m.keep_threats:
@@ -140,12 +160,7 @@ def potential_score(
     baf_new = np.where(new != classes, baf_lut[new], baf).astype(np.float32)
     for i, m in enumerate(used):
         cells = chosen == i
-        if m.habitat_floor is not None:
-            habitat[cells] = np.maximum(habitat[cells], m.habitat_floor)
-        if m.habitat_bonus:
-            habitat[cells] = np.minimum(habitat[cells] + m.habitat_bonus, 1.0)
-        if m.baf_floor is not None:
-            baf_new[cells] = np.maximum(baf_new[cells], m.baf_floor)
+        habitat[cells], baf_new[cells] = potential_change(m, habitat[cells], baf_new[cells])
     quality = _quality(classes, new, habitat, keep, removed, grid)
     if green_share is not None:
         green = np.where(new != classes, green_lut[new], green_share)

@@ -4,6 +4,11 @@ A place can be a point (the connected patch of its cell's class around it, at mo
 ``POINT_RADIUS_M`` away), a drawn or stored feature (a polygon), or an area unit (buurt, wijk,
 gemeente, study area: its land-cover areas as published). The value formula and its weights
 are in :mod:`biostresstest.measures.value`.
+
+The ranking divides by a cost only where the cost is complete. A partial cost (depaving: the
+planting, without breaking out the paving, which methods.md does not price) is a lower bound,
+so value per euro from it is an upper bound: such a measure ranks with the measures of unknown
+cost, after every fully priced one, by value, and its figure is given as "at most".
 """
 
 from __future__ import annotations
@@ -39,6 +44,9 @@ class Recommendation:
     """value × usable m² (see :mod:`value`)."""
     cost_eur: tuple[float, float] | None
     per_euro: float | None
+    """Value per euro of a complete cost; None for unknown and partial costs."""
+    per_euro_at_most: float | None = None
+    """For a partial cost: the value per euro of the known part, an upper bound."""
 
     def as_dict(self, lang: str = "nl") -> dict[str, Any]:
         """JSON form, names and reason in ``lang`` and both languages."""
@@ -53,8 +61,13 @@ class Recommendation:
             "usable_m2": round(self.fit.usable_m2, 1),
             "value": round(self.value, 4),
             "value_per_1000_eur": None if self.per_euro is None else round(self.per_euro * 1000, 4),
+            "value_per_1000_eur_at_most": None
+            if self.per_euro_at_most is None
+            else round(self.per_euro_at_most * 1000, 4),
             "cost_eur": None if self.cost_eur is None else list(self.cost_eur),
+            "cost_partial": m.cost.partial,
             "cost_unit": m.cost.as_dict(),
+            "potential_share": m.potential_share,
             "years_to_effect": m.years_to_effect,
             "reason": self.fit.reason(lang),
             "reason_nl": self.fit.reason_nl,
@@ -76,10 +89,13 @@ def rank(
             value_per_m2(m, key) * m2 for key, m2 in place.class_m2.items() if key in m.classes
         )
         cost = m.cost.for_area(fit.usable_m2)
-        per_euro = None
+        ratio = None
         if cost is not None:
-            per_euro = value / max((cost[0] + cost[1]) / 2, MIN_EUR_PER_M2 * fit.usable_m2)
-        ranked.append(Recommendation(fit, value, cost, per_euro))
+            ratio = value / max((cost[0] + cost[1]) / 2, MIN_EUR_PER_M2 * fit.usable_m2)
+        if m.cost.partial:
+            ranked.append(Recommendation(fit, value, cost, None, ratio))
+        else:
+            ranked.append(Recommendation(fit, value, cost, ratio))
     ranked.sort(key=lambda r: (r.per_euro is None, -(r.per_euro or 0.0), -r.value))
     keep = [r for r in ranked if r.value > 0 or r.fit.measure.remove_threats]
     refused += [
@@ -103,12 +119,16 @@ def explain_gain(rec: Recommendation, place: Place, lang: str = "nl") -> str:
     d = parts(m, max(usable, key=lambda k: usable[k])) if usable else {}
     if lang == "en":
         cost = "cost unknown" if rec.cost_eur is None else "€{:,.0f}–{:,.0f}".format(*rec.cost_eur)
+        if m.cost.partial:
+            cost += " plus breaking out the paving (not priced)"
         return (
             f"{m.name_en}: habitat +{d.get('habitat', 0):.2f}, surface factor "
             f"+{d.get('surface_factor', 0):.2f}, rain kept +{100 * d.get('water', 0):.0f} %; "
             f"{cost}; full effect after {m.years_to_effect:g} years"
         )
     cost = "kosten onbekend" if rec.cost_eur is None else "€{:,.0f}–{:,.0f}".format(*rec.cost_eur)
+    if m.cost.partial:
+        cost += " plus uitbreken van de verharding (niet geprijsd)"
     return (
         f"{m.name_nl}: leefgebied +{d.get('habitat', 0):.2f}, groenfactor "
         f"+{d.get('surface_factor', 0):.2f}, regen vastgehouden +{100 * d.get('water', 0):.0f} %; "

@@ -5,6 +5,12 @@ its places (:mod:`biostresstest.measures.effects`), and reported as before/after
 (:mod:`biostresstest.measures.deltas`). Scenarios are saved as JSON in
 ``<data dir>/scenarios/<area>/<name>.json`` (written to a temporary name and renamed, so a
 crash never leaves half a file) and two of them can be compared side by side.
+
+Limits keep one request small: at most ``MAX_PLACES`` places with ``MAX_VERTICES`` corners in
+all and a description of ``MAX_DESCRIPTION`` characters; names are ``[a-z0-9_-]{1,64}`` after
+trimming and lower-casing. Saving never overwrites silently: an existing name is a
+:class:`Conflict` unless replacing is asked for (who may replace is the caller's business:
+the API asks for an admin of the area's gemeente).
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from biostresstest.core.errors import InvalidInput, NotLoaded
+import shapely
+
+from biostresstest.core.errors import Conflict, InvalidInput, NotLoaded, PayloadTooLarge
 from biostresstest.measures.baseline import load_baseline
 from biostresstest.measures.catalogue import load_catalogue
 from biostresstest.measures.deltas import (
@@ -35,6 +43,16 @@ from biostresstest.model.landcover import SOIL_GROUPS
 from biostresstest.model.store import Store
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+"""Area keys as folder names (GM0758, otterlo, bbox-…)."""
+SCENARIO_NAME = re.compile(r"[a-z0-9_-]{1,64}")
+MAX_PLACES = 50
+MAX_VERTICES = 10_000
+"""Corners of all places of one scenario together."""
+MAX_DESCRIPTION = 2_000
+MAX_SAVED = 500
+"""Saved scenarios per area."""
+_MAX_GEOMETRY_CHARS = MAX_VERTICES * 64
+"""A geometry text longer than this cannot hold ``MAX_VERTICES`` corners: refused unparsed."""
 DEFAULT_SOIL_GROUP = "B"
 """Hydrologic soil group used while no soil map is loaded (the §b.3 worked example's lawn)."""
 
@@ -63,13 +81,40 @@ class Scenario:
 
 
 def check_name(name: str) -> str:
-    """A scenario name that is safe as a file name."""
+    """An area key that is safe as a folder name."""
     if not NAME.fullmatch(name or ""):
         raise InvalidInput(
-            f"scenario name {name!r} is not allowed",
-            hint="use 1–64 letters, digits, '-', '_' or '.', starting with a letter or digit",
+            f"area key {name!r} is not allowed",
+            hint="use a gemeente code such as GM0758 or a study area key such as otterlo",
         )
     return name
+
+
+def scenario_name(name: object) -> str:
+    """The normalised scenario name (trimmed, lower case), checked against ``[a-z0-9_-]{1,64}``."""
+    text = name.strip().lower() if isinstance(name, str) else ""
+    if not SCENARIO_NAME.fullmatch(text):
+        shown = name if not isinstance(name, str) or len(name) <= 80 else name[:80] + "…"
+        raise InvalidInput(
+            f"scenario name {shown!r} is not allowed",
+            hint="use 1–64 characters: letters a–z, digits, '-' or '_' (e.g. daken-centrum)",
+        )
+    return text
+
+
+def check_limits(places: list[Any], description: str) -> None:
+    """Refuse a request above the limits of the module doc (413), before any work."""
+    if len(places) > MAX_PLACES:
+        raise PayloadTooLarge(
+            f"a scenario may have at most {MAX_PLACES} places, this one has {len(places)}",
+            hint="split it into several scenarios, or use a rule for many similar places",
+        )
+    if len(description) > MAX_DESCRIPTION:
+        raise PayloadTooLarge(
+            f"the description has {len(description):,} characters, at most "
+            f"{MAX_DESCRIPTION:,} are allowed",
+            hint="shorten the description",
+        )
 
 
 def build(
@@ -83,21 +128,39 @@ def build(
     catalogue = load_catalogue()
     if not places:
         raise InvalidInput("a scenario needs at least one measure on a place")
+    check_limits(places, description)
+    name = scenario_name(name)
     if soil_group not in SOIL_GROUPS:
         raise InvalidInput(f"soil group {soil_group!r} is not one of {list(SOIL_GROUPS)}")
     items = []
+    vertices = 0
     for i, raw in enumerate(places, start=1):
+        if not isinstance(raw, dict):
+            raise InvalidInput(f"place #{i} is not an object {{measure, wkt|geojson}}")
         geometry = raw.get("wkt") or raw.get("geojson") or raw.get("geometry")
         if geometry is None:
             raise InvalidInput(f"place #{i} has no geometry", hint="give wkt or geojson")
+        if len(geometry if isinstance(geometry, str) else json.dumps(geometry)) > (
+            _MAX_GEOMETRY_CHARS
+        ):
+            raise PayloadTooLarge(
+                f"place #{i}: the geometry text is too long for {MAX_VERTICES:,} corners",
+                hint="simplify the polygon",
+            )
+        shape = parse_geometry(geometry, f"place #{i}")
+        vertices += int(shapely.get_num_coordinates(shape))
+        if vertices > MAX_VERTICES:
+            raise PayloadTooLarge(
+                f"the places have more than {MAX_VERTICES:,} corners together "
+                f"(reached at place #{i})",
+                hint="simplify the polygons (a few metres of tolerance is plenty at 1–10 m cells)",
+            )
         items.append(
             PlacedMeasure(
-                catalogue.get(str(raw.get("measure", ""))),
-                parse_geometry(geometry, f"place #{i}"),
-                str(raw.get("label", "")),
+                catalogue.get(str(raw.get("measure", ""))), shape, str(raw.get("label", ""))[:200]
             )
         )
-    return Scenario(check_name(name), area, items, soil_group, description)
+    return Scenario(name, area, items, soil_group, description)
 
 
 def run(store: Store, scenario: Scenario) -> dict[str, Any]:
@@ -132,22 +195,62 @@ def folder(data_dir: Path, area: str) -> Path:
     return Path(data_dir) / "scenarios" / check_name(area)
 
 
-def save(data_dir: Path, scenario: Scenario) -> Path:
-    """Write the scenario (with its result) atomically; returns the file."""
-    target = folder(data_dir, scenario.area) / f"{check_name(scenario.name)}.json"
+def path_of(data_dir: Path, area: str, name: str) -> Path:
+    """The file of the saved scenario ``name`` of ``area`` (which need not exist)."""
+    return folder(data_dir, area) / f"{scenario_name(name)}.json"
+
+
+def exists(data_dir: Path, area: str, name: str) -> bool:
+    """Whether a scenario of that name is saved for ``area``."""
+    return path_of(data_dir, area, name).exists()
+
+
+def save(data_dir: Path, scenario: Scenario, replace: bool = False) -> Path:
+    """Write the scenario (with its result) atomically; returns the file.
+
+    An existing name is a :class:`Conflict` unless ``replace``; the check and the write are one
+    step (a hard link fails if the name exists), so two savers never overwrite each other.
+    """
+    target = path_of(data_dir, scenario.area, scenario.name)
     target.parent.mkdir(parents=True, exist_ok=True)
+    if not replace and not target.exists() and len(list_names(data_dir, scenario.area)) >= (
+        MAX_SAVED
+    ):
+        raise PayloadTooLarge(
+            f"{scenario.area} already has {MAX_SAVED} saved scenarios",
+            hint="ask an admin of the gemeente to replace or remove old ones",
+        )
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
     try:
         tmp.write_text(json.dumps(scenario.as_dict(), indent=1, ensure_ascii=False), "utf-8")
-        os.replace(tmp, target)
+        if replace:
+            os.replace(tmp, target)
+        else:
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                raise _taken(scenario.area, scenario.name) from None
     finally:
         tmp.unlink(missing_ok=True)
     return target
 
 
+def _taken(area: str, name: str) -> Conflict:
+    return Conflict(
+        f"a scenario {name!r} is already saved for {area}",
+        hint="choose another name, or replace it with replace=true as an admin of the gemeente",
+    )
+
+
+def refuse_taken(data_dir: Path, area: str, name: str) -> None:
+    """:class:`Conflict` if ``name`` is saved for ``area`` (checked before a run)."""
+    if exists(data_dir, area, name):
+        raise _taken(area, scenario_name(name))
+
+
 def load(data_dir: Path, area: str, name: str) -> dict[str, Any]:
     """A saved scenario as JSON data."""
-    path = folder(data_dir, area) / f"{check_name(name)}.json"
+    path = path_of(data_dir, area, name)
     if not path.exists():
         raise NotLoaded(
             f"no saved scenario {name!r} for {area}",

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Request
 
 from biostresstest.analysis.scoring import SCORE_CLASSES
-from biostresstest.core.errors import InvalidInput, NotLoaded
+from biostresstest.core.errors import AccessDenied, InvalidInput, NotLoaded
 from biostresstest.core.settings import Settings
 from biostresstest.measures import scenario as scenarios
 from biostresstest.measures.baseline import Baseline, load_baseline
@@ -17,9 +17,11 @@ from biostresstest.measures.recommend import explain_gain, place_at_point, rank
 from biostresstest.model.areas import normalise_area_key
 from biostresstest.model.landcover import load_classes
 from biostresstest.model.store import Store
-from biostresstest.pipeline.scenarios import run_scenario
+from biostresstest.pipeline.scenarios import owner_gemeente, run_scenario
+from biostresstest.web.auth import require_writer
 from biostresstest.web.deps import get_store, to_rd
 from biostresstest.web.explain import cell_at, clean
+from biostresstest.web.scenario_crs import places_in_rd
 
 router = APIRouter(prefix="/api", tags=["measures"])
 StoreDep = Annotated[Store, Depends(get_store)]
@@ -147,23 +149,66 @@ def place_card(
     }
 
 
+def _flag(body: dict[str, Any], field: str, default: bool) -> bool:
+    value = body.get(field, default)
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{field} must be true or false, got {value!r}")
+    return value
+
+
+def _text(body: dict[str, Any], field: str, default: str = "") -> str:
+    value = body.get(field, default)
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be a text")
+    return value
+
+
 @router.post("/scenarios")
 def create_scenario(
+    request: Request,
     store: StoreDep,
     settings: SettingsDep,
-    body: Annotated[dict[str, Any], Body(description="{area, name, places: [{measure, wkt}]}")],
+    body: Annotated[
+        dict[str, Any],
+        Body(
+            description="{area, name, places: [{measure, wkt}], description?, save?, replace?, "
+            "crs? (EPSG:28992 default, or EPSG:4326 lon/lat)}"
+        ),
+    ],
 ) -> dict[str, Any]:
-    """Run a scenario on a published area and save it under its name."""
+    """Run a scenario on a published area; save it under its name unless ``save`` is false.
+
+    Anyone may try a scenario (``save: false``, nothing is written) or save one under a new
+    name. A name that is taken gives 409, unless ``replace: true`` is sent by an admin of the
+    area's gemeente (login; CSRF token with the cookie). Limits (413/400): see
+    ``measures.scenario`` — at most 50 places, 10,000 corners, a description of 2,000
+    characters, names ``[a-z0-9_-]{1,64}``.
+    """
     places = body.get("places")
     if not isinstance(places, list):
         raise InvalidInput("places must be a list of {measure, wkt|geojson}")
+    places = places_in_rd(places, body.get("crs", "EPSG:28992"))  # lon/lat from the map
+    area = normalise_area_key(_text(body, "area"))
+    save, replace = _flag(body, "save", True), _flag(body, "replace", False)
+    if replace and not save:
+        raise InvalidInput("replace=true needs save=true", hint="leave replace out for a try")
+    if replace:
+        owner = owner_gemeente(settings, area, store)
+        if owner is None:
+            raise AccessDenied(
+                f"no gemeente owns {area}, so its scenarios cannot be replaced",
+                hint="save under a new name",
+            )
+        require_writer(request, owner)
     return run_scenario(
         settings,
-        str(body.get("area", "")),
-        str(body.get("name", "")),
+        area,
+        _text(body, "name"),
         places,
-        soil_group=str(body.get("soil_group", scenarios.DEFAULT_SOIL_GROUP)),
-        description=str(body.get("description", "")),
+        soil_group=_text(body, "soil_group", scenarios.DEFAULT_SOIL_GROUP),
+        description=_text(body, "description"),
+        save=save,
+        replace=replace,
         store=store,
     )
 
