@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,13 @@ from fastapi.testclient import TestClient
 from biostresstest.cli import main
 from biostresstest.core.errors import InvalidInput, NotAuthenticated, TooManyAttempts
 from biostresstest.core.settings import Settings, get_settings
-from biostresstest.model.accounts import MAX_FAILURES, AccountStore
+from biostresstest.model import accounts
+from biostresstest.model.accounts import (
+    MAX_CLIENT_FAILURES,
+    MAX_FAILURES,
+    AccountStore,
+    client_key,
+)
 from biostresstest.model.local_data import local_store
 from biostresstest.web.app import create_app
 
@@ -47,7 +55,7 @@ def _upload(client: TestClient, gemeente: str, **headers: str) -> object:
 
 
 def test_passwords_are_argon2_hashed_and_checked(settings: Settings) -> None:
-    store = AccountStore(settings.data_dir / "accounts.sqlite")
+    store = AccountStore(settings.data_dir / "accounts.sqlite", max_failures=3)
     with pytest.raises(InvalidInput, match="shorter"):
         store.add_user("x@example.nl", "GM0080", "short")
     store.add_user("x@example.nl", "GM0080", PASSWORD)
@@ -63,7 +71,7 @@ def test_passwords_are_argon2_hashed_and_checked(settings: Settings) -> None:
         store.login("x@example.nl", "wrong password!!")
     with pytest.raises(NotAuthenticated):
         store.login("nobody@example.nl", PASSWORD)
-    for _ in range(MAX_FAILURES - 1):  # one failure above already counts
+    for _ in range(3 - 1):  # one failure above already counts
         with pytest.raises(NotAuthenticated):
             store.login("x@example.nl", "wrong password!!")
     with pytest.raises(TooManyAttempts):
@@ -167,3 +175,80 @@ def test_cli_adds_an_admin_and_imports_local_data(
         assert listed.output.startswith("species  species  1  ")
     finally:
         get_settings.cache_clear()
+
+
+def _attempt(store: AccountStore, email: str, password: str, client: str | None) -> str:
+    try:
+        store.login(email, password, client=client)
+    except TooManyAttempts:
+        return "429"
+    except NotAuthenticated:
+        return "401"
+    return "200"
+
+
+def test_parallel_wrong_passwords_cannot_pass_the_account_limit(settings: Settings) -> None:
+    store = AccountStore(settings.data_dir / "accounts.sqlite", max_failures=3)
+    store.add_user("x@example.nl", "GM0080", PASSWORD)
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        outcomes = list(
+            pool.map(lambda _: _attempt(store, "x@example.nl", "wrong password!!", None), range(12))
+        )
+    # check and charge are one transaction: exactly max_failures passwords were tried
+    assert Counter(outcomes) == {"401": 3, "429": 12 - 3}
+    assert _attempt(store, "x@example.nl", PASSWORD, None) == "429"
+
+
+def test_made_up_addresses_cost_the_client_and_leave_no_rows(settings: Settings) -> None:
+    assert (MAX_FAILURES, MAX_CLIENT_FAILURES) == (10, 30)  # the defaults; smaller ones here
+    limit = 4
+    store = AccountStore(settings.data_dir / "accounts.sqlite", max_client_failures=limit)
+    store.add_user("x@example.nl", "GM0080", PASSWORD)
+    assert _attempt(store, "x@example.nl", PASSWORD, "203.0.113.9") == "200"
+    outcomes = [
+        _attempt(store, f"nobody{i}@example.nl", PASSWORD, "203.0.113.9") for i in range(limit + 3)
+    ]
+    assert outcomes == ["401"] * limit + ["429"] * 3
+    assert store.throttle_rows() == 1  # the client's row; none per made-up address
+    # the throttle stands in front of login: the right password of this client waits too
+    assert _attempt(store, "x@example.nl", PASSWORD, "203.0.113.9") == "429"
+    assert _attempt(store, "x@example.nl", PASSWORD, "198.51.100.4") == "200"
+    # IPv6 clients are counted by their /64: a fresh address in the same network is no escape
+    for i in range(limit):
+        _attempt(store, "y@example.nl", "wrong", f"2001:db8:1:2::{i:x}")
+    assert _attempt(store, "x@example.nl", PASSWORD, "2001:db8:1:2:ffff::1") == "429"
+    assert _attempt(store, "x@example.nl", PASSWORD, "2001:db8:1:3::1") == "200"
+    assert client_key("::ffff:203.0.113.9") == "203.0.113.9"
+
+
+def test_argon2_checks_are_capped(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = AccountStore(settings.data_dir / "accounts.sqlite", max_failures=3)
+    store.add_user("x@example.nl", "GM0080", PASSWORD)
+    monkeypatch.setattr(accounts, "VERIFY_WAIT_S", 0.3)
+    taken = 0
+    while accounts._VERIFICATIONS.acquire(blocking=False):  # busy with other logins
+        taken += 1
+    try:
+        assert taken == accounts.MAX_CONCURRENT_VERIFICATIONS
+        with pytest.raises(TooManyAttempts, match="busy"):
+            store.login("x@example.nl", PASSWORD, client="203.0.113.9")
+    finally:
+        for _ in range(taken):
+            accounts._VERIFICATIONS.release()
+    # the refused attempt was refunded: a full allowance remains
+    outcomes = [_attempt(store, "x@example.nl", "wrong", "203.0.113.9") for _ in range(3)]
+    assert outcomes == ["401"] * 3
+    assert _attempt(store, "x@example.nl", PASSWORD, "203.0.113.9") == "429"
+
+
+def test_login_over_http_is_throttled_per_client(settings: Settings) -> None:
+    client = _app(settings)
+    client.app.state.accounts.max_client_failures = 3  # type: ignore[attr-defined]
+    other = TestClient(client.app, client=("198.51.100.4", 50000))
+    for i in range(3):
+        wrong = {"email": f"nobody{i}@example.nl", "password": PASSWORD}
+        assert client.post("/api/admin/login", json=wrong).status_code == 401
+    right = {"email": "a@leeuwarden.example", "password": PASSWORD}
+    refused = client.post("/api/admin/login", json=right)
+    assert refused.status_code == 429 and refused.json()["error"] == "too-many-attempts"
+    assert other.post("/api/admin/login", json=right).status_code == 200

@@ -7,30 +7,35 @@ from __future__ import annotations
 
 import io
 import json
+import socket
+import socketserver
 import threading
+import time
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import httpx
 import numpy as np
 import pyogrio
 import pytest
 import shapely
+import uvicorn
 from fastapi.testclient import TestClient
 from shapely.geometry import Point, Polygon
 
 from biostresstest.analysis.landcover import LandCoverLayer, merge_land_cover
-from biostresstest.core.errors import InvalidInput, PayloadTooLarge
+from biostresstest.core.errors import InvalidInput, PayloadTooLarge, SourceUnavailable
 from biostresstest.core.settings import Settings
 from biostresstest.model.accounts import AccountStore
 from biostresstest.model.confidence import Confidence
 from biostresstest.model.grid import AnalysisGrid
-from biostresstest.model.local_data import local_layers_for, local_store
+from biostresstest.model.local_data import check_dataset_name, local_layers_for, local_store
 from biostresstest.sources.upload import UploadLimits, prepare_upload
 from biostresstest.sources.upload.csvio import neutralise_cell, write_csv
-from biostresstest.sources.upload.remote import check_url, download
+from biostresstest.sources.upload.remote import check_url, download, fetch_by_address
 from biostresstest.web.app import create_app
 
 TREES = "leeuwarden-monumentale-bomen-2015/monumentale_en_waardevolle_bomen"
@@ -508,3 +513,213 @@ def test_a_redirect_to_an_internal_address_is_refused(tmp_path: Path) -> None:
         outer.shutdown()
     assert outer_hits == ["/data.geojson"]
     assert inner_hits == ["/ok"]
+
+
+# --- one deadline, size caps, and the event loop stays free ---------------------------------
+
+
+class _Trickle(socketserver.BaseRequestHandler):
+    """A slow server: ``mode`` says what it trickles (one piece every ``pause`` seconds).
+
+    ``body``: headers at once, then the body a byte at a time; ``headers``: the header lines a
+    byte at a time; ``pages``: an OGC API collection whose every page (with a ``next`` link to
+    one more) takes ``pause`` · 10 seconds; ``big-pages``: such pages of ``page_bytes`` at once.
+    """
+
+    mode = "body"
+    pause = 0.1
+    page_bytes = 0
+    last_page = 10**9
+    served: list[float]
+
+    def handle(self) -> None:
+        self.served.append(time.monotonic())
+        started = time.monotonic()
+        request = self.request.recv(65536).decode("latin-1")
+        path = request.split(" ", 2)[1] if " " in request else "/"
+        try:
+            if self.mode == "headers":
+                self.request.sendall(b"HTTP/1.1 200 OK\r\n")
+                while time.monotonic() - started < 60:
+                    self.request.sendall(b"X")
+                    time.sleep(self.pause)
+            elif self.mode == "body":
+                self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n")
+                while time.monotonic() - started < 60:
+                    self.request.sendall(b" ")
+                    time.sleep(self.pause)
+            else:
+                number = int(path.rsplit("/", 1)[-1]) if path[-1:].isdigit() else 0
+                body = _page(number, self.page_bytes, number < self.last_page)
+                self.request.sendall(
+                    f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+                )
+                step = len(body) // 10 + 1
+                for piece in (body[i : i + step] for i in range(0, len(body), step)):
+                    self.request.sendall(piece)
+                    if self.mode == "pages":
+                        time.sleep(self.pause)
+        except OSError:
+            pass  # the client hung up: that is what the deadline does
+
+
+def _page(number: int, size: int, more: bool) -> bytes:
+    x, y = CENTRE
+    feature = {
+        "type": "Feature",
+        "properties": {"boomnummer": number, "filler": "x" * max(0, size - 300)},
+        "geometry": {"type": "Point", "coordinates": [x + number, y]},
+    }
+    links = [{"rel": "next", "href": f"/collections/bomen/items/{number + 1}"}] if more else []
+    document = {"type": "FeatureCollection", "features": [feature], "links": links}
+    return json.dumps(document).encode()
+
+
+def _trickle_server(
+    mode: str, pause: float = 0.1, page_bytes: int = 400, last_page: int = 10**9
+) -> tuple[socketserver.ThreadingTCPServer, list[float], str]:
+    served: list[float] = []
+    settings = {"mode": mode, "pause": pause, "served": served, "page_bytes": page_bytes}
+    handler = type("Handler", (_Trickle,), {**settings, "last_page": last_page})
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, served, f"127.0.0.1:{server.server_address[1]}"
+
+
+@pytest.mark.parametrize("mode", ["body", "headers"])
+def test_a_trickling_server_is_cut_off_at_the_deadline(mode: str, tmp_path: Path) -> None:
+    server, served, host = _trickle_server(mode)
+    started = time.monotonic()
+    try:
+        with pytest.raises(SourceUnavailable, match="longer than 2 s"):
+            download(
+                f"http://{host}/a.geojson", tmp_path / "x", UploadLimits(url_timeout_s=2), {host}
+            )
+    finally:
+        server.shutdown()
+    assert abs(time.monotonic() - started - 2.0) < 1.0
+    assert len(served) == 1
+
+
+def test_one_deadline_runs_through_all_pages(tmp_path: Path) -> None:
+    # every page takes ~0.5 s and links to one more: a deadline per page would never end
+    server, served, host = _trickle_server("pages", pause=0.05)
+    started = time.monotonic()
+    try:
+        with pytest.raises(SourceUnavailable, match="longer than 3 s"):
+            fetch_by_address(
+                f"http://{host}/collections/bomen/items/0",
+                tmp_path / "x",
+                UploadLimits(url_timeout_s=3),
+                {host},
+            )
+    finally:
+        server.shutdown()
+    assert abs(time.monotonic() - started - 3.0) < 1.0
+    assert 3 <= len(served) <= 8  # several pages were fetched, all within the one deadline
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x"]  # no page or half-joined file
+
+
+def test_pages_are_capped_each_and_together(tmp_path: Path) -> None:
+    server, served, host = _trickle_server("big-pages", page_bytes=2000)
+    ending, _, ending_host = _trickle_server("big-pages", page_bytes=2000, last_page=2)
+    url = "http://{}/collections/bomen/items/0"
+    try:
+        with pytest.raises(PayloadTooLarge, match=r"first page .* larger than 1,000 bytes"):
+            fetch_by_address(
+                url.format(host), tmp_path / "a", UploadLimits(max_page_bytes=1000), {host}
+            )
+        assert len(served) == 1
+        limits = UploadLimits(max_bytes=9000, max_page_bytes=4000)
+        with pytest.raises(PayloadTooLarge, match=r"at most [0-9,]+ are accepted"):
+            fetch_by_address(url.format(host), tmp_path / "b", limits, {host})
+        assert len(served) - 1 == 5  # 9,000 bytes in all hold four pages of ~2,000 bytes
+        # a collection that ends within the limits is joined page by page
+        fetch_by_address(url.format(ending_host), tmp_path / "c", limits, {ending_host})
+        with pytest.raises(PayloadTooLarge, match="more than 2 pages"):
+            fetch_by_address(
+                url.format(ending_host), tmp_path / "d", UploadLimits(max_pages=2), {ending_host}
+            )
+    finally:
+        server.shutdown()
+        ending.shutdown()
+    joined = json.loads((tmp_path / "c").read_text("utf-8"))
+    assert [f["properties"]["boomnummer"] for f in joined["features"]] == [0, 1, 2]
+
+
+def test_a_slow_import_by_address_does_not_hold_up_other_requests(settings: Settings) -> None:
+    slow, served, host = _trickle_server("body", pause=0.2)
+    app = create_app(settings)
+    app.state.recompute_after_import = None
+    app.state.upload_limits = UploadLimits(url_timeout_s=4)
+    app.state.import_allow_hosts = {host}  # the slow test server stands in for a public one
+    accounts = AccountStore(settings.data_dir / "accounts.sqlite")
+    accounts.add_user("beheer@leeuwarden.example", LEEUWARDEN, PASSWORD)
+    app.state.accounts = accounts
+    listener = socket.create_server(("127.0.0.1", 0))
+    base = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    running = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    running.start()
+    answers: dict[str, httpx.Response] = {}
+    try:
+        while not server.started:
+            time.sleep(0.02)
+        login = {"email": "beheer@leeuwarden.example", "password": PASSWORD}
+        token = httpx.post(f"{base}/api/admin/login", json=login).json()["token"]
+
+        def slow_import() -> None:
+            answers["import"] = httpx.post(
+                f"{base}/api/admin/{LEEUWARDEN}/uploads",
+                data={"kind": "trees", "url": f"http://{host}/bomen.geojson"},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            )
+
+        importing = threading.Thread(target=slow_import)
+        importing.start()
+        while not served:
+            time.sleep(0.02)
+        time.sleep(0.5)  # the download is under way
+        waited = []
+        for path in ("/api/config", f"/api/local/{LEEUWARDEN}", "/api/config"):
+            started = time.monotonic()
+            assert httpx.get(base + path, timeout=10).status_code == 200
+            waited.append(time.monotonic() - started)
+        assert importing.is_alive(), "the other requests were answered during the import"
+        assert max(waited) < 1.0, waited
+        importing.join(timeout=30)
+    finally:
+        server.should_exit = True
+        running.join(timeout=10)
+        slow.shutdown()
+    answer = answers["import"]
+    assert answer.status_code == 502 and "longer than 4 s" in answer.json()["message"]
+    assert local_store(settings).audit(LEEUWARDEN)[-1]["action"] == "upload-by-address"
+
+
+@pytest.mark.parametrize("name", ["bömen", "ｂomen", "Bomen"])
+def test_dataset_names_are_plain_ascii(name: str, client: TestClient, settings: Settings) -> None:
+    x, y = CENTRE
+    csv = f"soort;aantal;x;y\nErinaceus europaeus;2;{x};{y}\n".encode()
+    preview = post_file(client, "w.csv", csv, "species").json()
+    before = state(settings)
+    answer = client.post(
+        f"/api/admin/{LEEUWARDEN}/imports",
+        json={"upload_id": preview["upload_id"], "name": name},
+    )
+    if name == "Bomen":  # upper case is folded, not refused
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["dataset"]["name"] == "bomen"
+        return
+    assert answer.status_code == 400, answer.text
+    body = answer.json()
+    assert body["error"] == "invalid-input" and "not allowed" in body["message"]
+    assert "a-z, 0-9, - and _" in body["hint"]
+    assert state(settings) == before
+    for bad in (name, "bomen\u0661", "bo men", "b/../x", "", "a" * 65):
+        with pytest.raises(InvalidInput, match="not allowed"):
+            check_dataset_name(bad)
+    assert check_dataset_name("bomen_2024-b") == "bomen_2024-b"
+    assert check_dataset_name("a" * 64) == "a" * 64

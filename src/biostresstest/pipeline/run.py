@@ -22,7 +22,7 @@ from biostresstest.model.areas import AreaLevel, normalise_gemeente_code
 from biostresstest.model.confidence import Confidence
 from biostresstest.model.grid import AnalysisGrid
 from biostresstest.model.landcover import load_classes
-from biostresstest.model.local_data import LocalCoverLayer, local_data_key, local_layers_for
+from biostresstest.model.local_data import LocalCoverLayer, local_cover
 from biostresstest.model.store import RunResult, Store
 from biostresstest.pipeline.areas import area_units
 from biostresstest.pipeline.co_benefits import (
@@ -47,7 +47,7 @@ from biostresstest.pipeline.common import (
     score_step,
     with_robustness,
 )
-from biostresstest.pipeline.potential import potential_step
+from biostresstest.pipeline.potential import opportunities_document, potential_step
 from biostresstest.pipeline.steps import step_key
 from biostresstest.sources import (
     cbs_gemeenten,
@@ -120,17 +120,18 @@ def run_gemeente(
     grid = AnalysisGrid.covering(tuple(areas["gemeente"].total_bounds), cell_size)
 
     ctx.progress("green")
+    local = local_cover(ctx.settings, code)
     green_key = step_key(
         "green",
         grid=grid_part(grid),
         groenkaart=files["groenkaart"].sha256,
         classes=load_classes().digest,
-        local=local_data_key(ctx.settings, code),
+        local=local.key,
     )
     green = ctx.cache.arrays(
         "green",
         green_key,
-        lambda: _green(files["groenkaart"], grid, local_layers_for(ctx.settings, code)),
+        lambda: _green(files["groenkaart"], grid, local.layers()),
     )
 
     ctx.progress("natura2000")
@@ -232,7 +233,11 @@ def run_gemeente(
                 **co.parameters,
             },
         ),
-        documents={"landcover": _landcover_document(aggregated), **co.documents},
+        documents={
+            "landcover": _landcover_document(aggregated),
+            "opportunities": opportunities_document(areas, layers, grid, green["landcover"]),
+            **co.documents,
+        },
     )
     return publish_step(ctx, result, name)
 

@@ -4,29 +4,37 @@
 ``POST /api/admin/{gemeente}/uploads`` (multipart: ``kind`` and ``file`` or ``url``; optional
 ``crs``, ``repair``) → a preview: columns with samples, detected CRS, counts, suggested mapping.
 ``POST /api/admin/{gemeente}/imports`` (JSON: ``upload_id``, optional ``mapping``, ``values``,
-``name``) → the dataset switched live; the gemeente's results are recomputed in the background.
+``name``) → the dataset switched live; the gemeente's results are recomputed in the background,
+one run per gemeente at a time (``model/local_data/recompute.py``).
 ``GET /api/admin/{gemeente}/audit`` (admins of that gemeente; ``?f=csv`` for a spreadsheet-safe
-CSV). ``GET /api/local/{gemeente}`` lists the live datasets for anyone.
+CSV) and ``GET /api/admin/{gemeente}/recompute`` (state and last outcome of the recompute).
+``GET /api/local/{gemeente}`` lists the live datasets for anyone.
+
+The upload handler reads the form on the event loop and does everything else (spooling the file,
+reading and checking it, a download by address) in the thread pool, so a slow upload or a slow
+remote server never holds up the map's tile and API requests.
 """
 
 from __future__ import annotations
 
 import io
-import logging
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from biostresstest.core.errors import InvalidInput, PayloadTooLarge
 from biostresstest.core.settings import Settings
 from biostresstest.model.areas import normalise_gemeente_code
 from biostresstest.model.local_data import local_store
+from biostresstest.model.local_data.recompute import recompute_queue
 from biostresstest.sources.upload import (
     UploadLimits,
     commit_upload,
@@ -44,8 +52,8 @@ from biostresstest.web.auth import (
 )
 
 router = APIRouter(tags=["admin"])
-log = logging.getLogger(__name__)
-Recompute = Callable[[Settings, str], None]
+Recompute = Callable[[Settings, str], bool | None]
+"""Recomputes one gemeente; ``False`` when there was nothing to do (see recompute.py)."""
 
 
 class LoginBody(BaseModel):
@@ -72,7 +80,8 @@ def _limits(request: Request) -> UploadLimits:
 @router.post("/api/admin/login")
 def login(body: LoginBody, request: Request, response: Response) -> dict[str, Any]:
     """Log in; the answer holds the bearer token and the CSRF token for cookie use."""
-    session = account_store(request).login(body.email, body.password)
+    client = request.client.host if request.client else ""
+    session = account_store(request).login(body.email, body.password, client=client)
     secure = request.url.scheme == "https"
     max_age = int(session.expires - time.time())
     response.set_cookie(
@@ -114,7 +123,7 @@ def logout(request: Request, response: Response) -> dict[str, str]:
 @router.post("/api/admin/{gemeente}/uploads", status_code=201)
 async def upload(gemeente: str, request: Request) -> dict[str, Any]:
     """Receive a file (or an address) and answer its preview; nothing is imported yet."""
-    session = require_writer(request, gemeente)
+    session = await run_in_threadpool(require_writer, request, gemeente)  # a database read
     limits, settings = _limits(request), request.app.state.settings
     declared = request.headers.get("Content-Length")
     if declared is None or not declared.isdigit():
@@ -135,28 +144,31 @@ async def upload(gemeente: str, request: Request) -> dict[str, Any]:
             raise InvalidInput("say which kind of data this is (form field 'kind')")
         who = session.account.email
         if isinstance(file, UploadFile):
-            tmp = await _spool(file, settings, limits)
-            return prepare_upload(
-                settings, gemeente, tmp, file.filename or "", kind, who, limits, crs, repair
+            name = file.filename or ""
+            tmp = await run_in_threadpool(_spool, file.file, settings, limits)
+            return await run_in_threadpool(
+                prepare_upload, settings, gemeente, tmp, name, kind, who, limits, crs, repair
             )
         if url:
             allow = getattr(request.app.state, "import_allow_hosts", ())
-            return prepare_from_address(
-                settings, gemeente, url, kind, who, limits, allow, crs, repair
+            return await run_in_threadpool(
+                prepare_from_address, settings, gemeente, url, kind, who, limits, allow, crs, repair
             )
         raise InvalidInput("send a file (form field 'file') or an address (form field 'url')")
     finally:
         await form.close()
 
 
-async def _spool(file: UploadFile, settings: Settings, limits: UploadLimits) -> Path:
+def _spool(source: IO[bytes], settings: Settings, limits: UploadLimits) -> Path:
+    """Copy the received file (Starlette's spooled temporary file) into the data folder."""
     folder = settings.data_dir / "local" / ".uploads"
     folder.mkdir(parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile(dir=folder, prefix=".incoming-", delete=False)  # noqa: SIM115
     path, size = Path(handle.name), 0
     try:
         with handle:
-            while block := await file.read(1 << 20):
+            source.seek(0)
+            while block := source.read(1 << 20):
                 size += len(block)
                 if size > limits.max_bytes:
                     raise PayloadTooLarge(f"the file is larger than {limits.max_bytes:,} bytes")
@@ -168,10 +180,11 @@ async def _spool(file: UploadFile, settings: Settings, limits: UploadLimits) -> 
 
 
 @router.post("/api/admin/{gemeente}/imports", status_code=201)
-def import_upload(
-    gemeente: str, body: ImportBody, request: Request, tasks: BackgroundTasks
-) -> dict[str, Any]:
-    """Import a previewed upload with its mapping; switched live in one step, then recomputed."""
+def import_upload(gemeente: str, body: ImportBody, request: Request) -> dict[str, Any]:
+    """Import a previewed upload with its mapping; switched live in one step, then recomputed.
+
+    ``recompute`` in the answer is ``started``, ``queued`` (after the running one) or null.
+    """
     session = require_writer(request, gemeente)
     settings: Settings = request.app.state.settings
     record = commit_upload(
@@ -185,9 +198,19 @@ def import_upload(
         _limits(request),
     )
     recompute: Recompute | None = getattr(request.app.state, "recompute_after_import", None)
+    state = None
     if recompute is not None:
-        tasks.add_task(recompute, settings, normalise_gemeente_code(gemeente))
-    return {"dataset": record.public(), "recompute": recompute is not None}
+        code = normalise_gemeente_code(gemeente)
+        queue = recompute_queue(local_store(settings))
+        state = queue.request(code, partial(recompute, settings, code), session.account.email)
+    return {"dataset": record.public(), "recompute": state}
+
+
+@router.get("/api/admin/{gemeente}/recompute")
+def recompute_status(gemeente: str, request: Request) -> dict[str, Any]:
+    """State of the gemeente's recompute (idle, running, running+queued) and its last outcome."""
+    require_reader(request, gemeente)
+    return recompute_queue(local_store(request.app.state.settings)).status(gemeente)
 
 
 @router.get("/api/admin/{gemeente}/audit", response_model=None)
@@ -217,15 +240,17 @@ def local_datasets(gemeente: str, request: Request) -> dict[str, Any]:
     }
 
 
-def recompute_if_published(settings: Settings, gemeente: str) -> None:
-    """Re-run a published gemeente so its results include the new local data."""
+def recompute_if_published(settings: Settings, gemeente: str) -> bool:
+    """Re-run a published gemeente so its results include the new local data.
+
+    False when the gemeente is not published; a failure raises (the recompute queue records it
+    in the audit log, and the published state stays as it was).
+    """
     from biostresstest.model.stores import open_store
     from biostresstest.pipeline.run import run_gemeente
 
     store = open_store(settings)
     if gemeente not in store.gemeenten():
-        return
-    try:
-        run_gemeente(gemeente, settings, store)
-    except Exception:  # a background task: log, the published state stays as it was
-        log.exception("recompute of %s after a local import failed", gemeente)
+        return False
+    run_gemeente(gemeente, settings, store)
+    return True

@@ -5,12 +5,18 @@ land-cover class code and the municipal confidence level; the pipeline burns the
 on top of the national sources, so where local data decides, the class and the confidence come
 from it. A tree register becomes crowns: a disc per tree with the crown diameter of the register
 or the documented default of the kind (``local_kinds.toml``).
+
+A run resolves the live version **once** with ``local_cover`` and takes both its cache key and
+its layers from that one :class:`LocalCover`; an import that switches a new version live in
+between cannot put new data under the old key (the old version stays readable for the store's
+grace period). ``local_data_key`` and ``local_layers_for`` each resolve on their own and are
+kept for single uses.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,13 +25,14 @@ import pyogrio
 from rasterio.features import rasterize
 
 from biostresstest.core.crs import RD_NEW
+from biostresstest.core.errors import StoreError
 from biostresstest.core.settings import Settings
 from biostresstest.model.confidence import Confidence
 from biostresstest.model.grid import AnalysisGrid
 from biostresstest.model.landcover import load_classes
 from biostresstest.model.local_data.kinds import Kind, load_kinds
 from biostresstest.model.local_data.records import DatasetRecord
-from biostresstest.model.local_data.store import LocalDataStore
+from biostresstest.model.local_data.store import LocalDataStore, LocalVersion
 
 
 @dataclass(frozen=True)
@@ -53,29 +60,66 @@ def local_store(settings: Settings) -> LocalDataStore:
     return LocalDataStore(settings.data_dir / "local")
 
 
+@dataclass(frozen=True)
+class LocalCover:
+    """The land cover of one resolved version of a gemeente's local data: key and layers.
+
+    ``key`` is a short hash of the datasets that feed the land cover (empty without any), for
+    step keys; ``layers()`` reads those same datasets (on first use, then kept), so a cache
+    lookup by ``key`` and the layers computed on a miss always belong together.
+    """
+
+    version: LocalVersion
+    _layers: list[list[LocalCoverLayer]] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def key(self) -> str:
+        """A short hash of the covering datasets (name and checksum); "" when there are none."""
+        parts = sorted(f"{r.name}:{r.sha256}" for r, _ in self._covering())
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16] if parts else ""
+
+    def layers(self) -> list[LocalCoverLayer]:
+        """The land-cover layers of this version (read once)."""
+        folder = self.version.folder
+        if not self._layers and folder is not None and not folder.is_dir():
+            raise StoreError(
+                f"the local data of {self.version.gemeente} this run started from has been "
+                "replaced and removed in the meantime",
+                hint="run again: it will use the local data that is live now",
+            )
+        if not self._layers:
+            self._layers.append(
+                [
+                    LocalCoverLayer(
+                        r.name, r.kind, r.sha256, _cover_polygons(k, r, self.version.path(r.name))
+                    )
+                    for r, k in self._covering()
+                ]
+            )
+        return self._layers[0]
+
+    def _covering(self) -> list[tuple[DatasetRecord, Kind]]:
+        kinds = load_kinds()
+        return [
+            (r, kinds[r.kind])
+            for r in self.version.records
+            if r.kind in kinds and kinds[r.kind].cover
+        ]
+
+
+def local_cover(settings: Settings, gemeente: str) -> LocalCover:
+    """The live local data of ``gemeente``, resolved once: use its ``key`` and ``layers()``."""
+    return LocalCover(local_store(settings).snapshot(gemeente))
+
+
 def local_layers_for(settings: Settings, gemeente: str) -> list[LocalCoverLayer]:
     """The land-cover layers of the live local datasets of ``gemeente`` (empty if none)."""
-    store = local_store(settings)
-    kinds = load_kinds()
-    layers = []
-    for record in store.datasets(gemeente):
-        kind = kinds.get(record.kind)
-        if kind is None or not kind.cover:
-            continue
-        path = store.dataset_path(gemeente, record.name)
-        polygons = _cover_polygons(kind, record, path)
-        layers.append(LocalCoverLayer(record.name, record.kind, record.sha256, polygons))
-    return layers
+    return local_cover(settings, gemeente).layers()
 
 
 def local_data_key(settings: Settings, gemeente: str) -> str:
     """A short hash of the live local datasets that feed the land cover (for step keys)."""
-    parts = sorted(
-        f"{r.name}:{r.sha256}"
-        for r in local_store(settings).datasets(gemeente)
-        if (k := load_kinds().get(r.kind)) is not None and k.cover
-    )
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16] if parts else ""
+    return local_cover(settings, gemeente).key
 
 
 def _cover_polygons(kind: Kind, record: DatasetRecord, path: Path) -> gpd.GeoDataFrame:

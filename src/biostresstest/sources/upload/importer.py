@@ -33,7 +33,13 @@ from biostresstest.core.crs import RD_NEW
 from biostresstest.core.errors import BiostresstestError, CorruptInput, CRSMismatch, NotLoaded
 from biostresstest.core.settings import Settings
 from biostresstest.model.areas import normalise_gemeente_code
-from biostresstest.model.local_data import DatasetRecord, Kind, LocalDataStore, get_kind
+from biostresstest.model.local_data import (
+    DatasetRecord,
+    Kind,
+    LocalDataStore,
+    check_dataset_name,
+    get_kind,
+)
 from biostresstest.model.local_data.layers import local_store
 from biostresstest.sources import cbs_gemeenten
 from biostresstest.sources.base import fetch, sha256_of
@@ -148,6 +154,7 @@ def commit_upload(
     meta = json.loads((folder / "upload.json").read_text("utf-8"))
     kind = get_kind(meta["kind"])
     try:
+        check_dataset_name((name or kind.key).strip().lower())  # before the costly re-read
         inspected = inspect(
             settings,
             code,
@@ -270,7 +277,7 @@ def _prepared(
     name: str | None,
     who: str,
 ) -> tuple[DatasetRecord, Any]:
-    name = (name or kind.key).strip().lower()
+    name = check_dataset_name((name or kind.key).strip().lower())
     at = datetime.now(UTC).isoformat(timespec="seconds")
     source = {
         "format": inspected.format.value,

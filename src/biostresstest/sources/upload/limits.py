@@ -14,7 +14,10 @@ class UploadLimits:
     """
 
     max_bytes: int = 512 * 1024 * 1024
-    """Largest upload or download, in bytes (HTTP answer 413 beyond it)."""
+    """Largest upload or download, in bytes (HTTP answer 413 beyond it); for a collection
+    fetched page by page, all pages together."""
+    max_page_bytes: int = 64 * 1024 * 1024
+    """Largest single page of an OGC API collection (each page is parsed whole)."""
     max_zip_entries: int = 64
     max_unzipped_bytes: int = 2 * 1024 * 1024 * 1024
     max_zip_ratio: float = 200.0

@@ -7,6 +7,13 @@ shared (CGNAT) and IPv4-mapped forms of these are refused. The connection then g
 address that was checked (no second DNS look-up, so DNS rebinding cannot swap it), redirects
 are followed by hand with the same check on each, and size and total time are bounded.
 
+Time and size are bounded for the whole fetch, not per request: one deadline
+(``UploadLimits.url_timeout_s``) runs through every hop and every page. Each read is a single
+``read1`` with the socket timeout set to the time left, and a watchdog shuts the socket down at
+the deadline, so a server that trickles its headers or its body a byte at a time is cut off
+on time. Every page is held to ``max_page_bytes`` and all pages together to ``max_bytes``; the
+pages of a collection are joined one page at a time, never all in memory.
+
 ``allow`` names ``host:port`` pairs that may be internal anyway (for a deployment's own
 services, and for tests); it is empty by default.
 """
@@ -16,14 +23,24 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import json
+import re
 import socket
 import ssl
+import threading
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from biostresstest.core.errors import InvalidInput, PayloadTooLarge, SourceUnavailable
+from biostresstest.core.errors import (
+    CorruptInput,
+    InvalidInput,
+    PayloadTooLarge,
+    SourceUnavailable,
+)
 from biostresstest.sources.upload.limits import UploadLimits
 
 _HINT = "give the public http(s) address of the file, OGC API collection or WFS"
@@ -74,72 +91,157 @@ def _refused(address: str) -> str:
 
 
 class _PinnedHTTP(http.client.HTTPConnection):
+    """A connection to the checked address; ``raw_sock`` outlives ``sock`` (which http.client
+    drops once a response that closes the connection takes it over)."""
+
+    raw_sock: socket.socket | None = None
+
     def __init__(self, host: str, port: int, ip: str, timeout: float) -> None:
         super().__init__(host, port, timeout=timeout)
         self._ip = ip
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._ip, self.port), self.timeout)
+        self.sock = self.raw_sock = socket.create_connection((self._ip, self.port), self.timeout)
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
+    raw_sock: socket.socket | None = None
+
     def __init__(self, host: str, port: int, ip: str, timeout: float) -> None:
         super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
         self._ip = ip
 
     def connect(self) -> None:
         sock = socket.create_connection((self._ip, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+        self.sock = self.raw_sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
-def download(url: str, target: Path, limits: UploadLimits, allow: Collection[str] = ()) -> str:
-    """Fetch ``url`` into ``target`` (redirects checked hop by hop); return the final URL."""
-    deadline = time.monotonic() + limits.url_timeout_s
+_Pinned = _PinnedHTTP | _PinnedHTTPS
+
+
+@dataclass
+class FetchBudget:
+    """What is left of one fetch by address: time (one deadline) and bytes (one total)."""
+
+    deadline: float
+    bytes_left: int
+    timeout_s: float
+
+    @classmethod
+    def start(cls, limits: UploadLimits) -> FetchBudget:
+        """A fresh budget: ``url_timeout_s`` from now and ``max_bytes`` in total."""
+        return cls(time.monotonic() + limits.url_timeout_s, limits.max_bytes, limits.url_timeout_s)
+
+    def remaining(self, url: str) -> float:
+        """Seconds left; :class:`SourceUnavailable` once the deadline has passed."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise self.expired(url)
+        return left
+
+    def expired(self, url: str) -> SourceUnavailable:
+        """The error of a fetch that ran out of time."""
+        return SourceUnavailable(
+            f"fetching {url} took longer than {self.timeout_s:g} s",
+            hint="the server is too slow; download the file yourself and upload it",
+        )
+
+
+def download(
+    url: str,
+    target: Path,
+    limits: UploadLimits,
+    allow: Collection[str] = (),
+    budget: FetchBudget | None = None,
+    max_bytes: int | None = None,
+) -> str:
+    """Fetch ``url`` into ``target`` (redirects checked hop by hop); return the final URL.
+
+    ``budget`` is shared by all downloads of one fetch (default: a fresh one); ``max_bytes``
+    caps this download on its own (default: ``limits.max_bytes``).
+    """
+    budget = budget or FetchBudget.start(limits)
+    cap = min(max_bytes or limits.max_bytes, budget.bytes_left)
     for _ in range(limits.max_redirects + 1):
         scheme, host, port, ip = check_url(url, allow)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise SourceUnavailable(f"fetching {url} took longer than {limits.url_timeout_s} s")
-        cls = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
-        conn = cls(host, port, ip, timeout=min(remaining, 30.0))
+        remaining = budget.remaining(url)
+        conn: _Pinned = (_PinnedHTTPS if scheme == "https" else _PinnedHTTP)(
+            host, port, ip, timeout=remaining
+        )
         parts = urlsplit(url)
         path = urlunsplit(("", "", parts.path or "/", parts.query, ""))
-        try:
-            conn.request("GET", path, headers={"User-Agent": "biostresstest", "Host": parts.netloc})
-            answer = conn.getresponse()
-            if answer.status in (301, 302, 303, 307, 308):
-                location = answer.getheader("Location")
-                if not location:
-                    raise SourceUnavailable(f"{url} redirects without a Location")
-                url = urljoin(url, location)
-                continue
-            if answer.status != 200:
-                raise SourceUnavailable(f"{url} answered HTTP {answer.status}", hint=_HINT)
-            _save(answer, target, limits, deadline, url)
-            return url
-        except (OSError, http.client.HTTPException) as exc:
-            raise SourceUnavailable(f"could not fetch {url}: {exc}", hint=_HINT) from exc
-        finally:
-            conn.close()
+        with _watchdog(conn, remaining) as expired:
+            try:
+                conn.request(
+                    "GET", path, headers={"User-Agent": "biostresstest", "Host": parts.netloc}
+                )
+                answer = conn.getresponse()
+                if answer.status in (301, 302, 303, 307, 308):
+                    location = answer.getheader("Location")
+                    if not location:
+                        raise SourceUnavailable(f"{url} redirects without a Location")
+                    url = urljoin(url, location)
+                    continue
+                if answer.status != 200:
+                    raise SourceUnavailable(f"{url} answered HTTP {answer.status}", hint=_HINT)
+                budget.bytes_left -= _save(conn, answer, target, cap, budget, url, expired)
+                return url
+            except (OSError, http.client.HTTPException) as exc:
+                if expired.is_set() or isinstance(exc, TimeoutError):
+                    # every socket timeout is the time left: this is the deadline
+                    raise budget.expired(url) from exc
+                raise SourceUnavailable(f"could not fetch {url}: {exc}", hint=_HINT) from exc
+            finally:
+                conn.close()
     raise SourceUnavailable(f"more than {limits.max_redirects} redirects", hint=_HINT)
 
 
+@contextmanager
+def _watchdog(conn: _Pinned, seconds: float) -> Iterator[threading.Event]:
+    """Shut ``conn``'s socket down after ``seconds`` (a trickled header line has no end)."""
+    expired = threading.Event()
+
+    def fire() -> None:
+        expired.set()
+        if conn.raw_sock is not None:
+            with suppress(OSError):
+                conn.raw_sock.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield expired
+    finally:
+        timer.cancel()
+
+
 def _save(
-    answer: http.client.HTTPResponse, target: Path, limits: UploadLimits, deadline: float, url: str
-) -> None:
+    conn: _Pinned,
+    answer: http.client.HTTPResponse,
+    target: Path,
+    cap: int,
+    budget: FetchBudget,
+    url: str,
+    expired: threading.Event,
+) -> int:
+    """Write the body to ``target`` within ``cap`` bytes and the deadline; the bytes written."""
     declared = answer.getheader("Content-Length")
-    if declared and declared.isdigit() and int(declared) > limits.max_bytes:
-        raise PayloadTooLarge(
-            f"{url} holds {int(declared):,} bytes; at most {limits.max_bytes:,} are accepted"
-        )
+    if declared and declared.isdigit() and int(declared) > cap:
+        raise PayloadTooLarge(f"{url} holds {int(declared):,} bytes; at most {cap:,} are accepted")
     size = 0
     with target.open("wb") as out:
-        while block := answer.read(1 << 16):
+        while True:
+            if conn.raw_sock is not None:
+                conn.raw_sock.settimeout(budget.remaining(url))
+            block = answer.read1(1 << 16)
+            if expired.is_set():  # the watchdog shut the socket: an empty read is no end
+                raise budget.expired(url)
+            if not block:
+                return size
             size += len(block)
-            if size > limits.max_bytes:
-                raise PayloadTooLarge(f"{url} is larger than {limits.max_bytes:,} bytes")
-            if time.monotonic() > deadline:
-                raise SourceUnavailable(f"fetching {url} took longer than {limits.url_timeout_s} s")
+            if size > cap:
+                raise PayloadTooLarge(f"{url} is larger than {cap:,} bytes")
             out.write(block)
 
 
@@ -154,19 +256,32 @@ def wfs_as_geojson(url: str) -> str:
     return urlunsplit((*parts[:3], urlencode(query), parts.fragment))
 
 
+_NEXT_LINK = re.compile(rb'"rel"\s*:\s*"next"')
+
+
 def fetch_by_address(
     url: str, target: Path, limits: UploadLimits, allow: Collection[str] = ()
 ) -> str:
     """Bring a dataset at ``url`` into ``target``: a file, a WFS or an OGC API collection.
 
     An OGC API Features answer (GeoJSON with a ``next`` link) is followed page by page, every
-    page address checked like the first; the features are joined into one GeoJSON file.
+    page address checked like the first, all within one deadline and one byte budget; the
+    features are written into one GeoJSON file page by page.
     """
     url = wfs_as_geojson(url)
-    final = download(url, target, limits, allow)
-    head = target.read_bytes()[:1].lstrip()
-    if head != b"{":
+    budget = FetchBudget.start(limits)
+    final = download(url, target, limits, allow, budget)
+    with target.open("rb") as handle:
+        head = handle.read(1 << 20)
+    if head.lstrip()[:1] != b"{":
         return final
+    if target.stat().st_size > limits.max_page_bytes:
+        if _NEXT_LINK.search(head) or _NEXT_LINK.search(_tail(target, 1 << 20)):
+            raise PayloadTooLarge(
+                f"the first page of {url} is larger than {limits.max_page_bytes:,} bytes",
+                hint="ask for smaller pages (e.g. limit=1000 in the address)",
+            )
+        return final  # one large GeoJSON file: the reader streams it
     try:
         document = json.loads(target.read_bytes())
     except ValueError:
@@ -174,22 +289,50 @@ def fetch_by_address(
     next_url = _next_link(document)
     if next_url is None:
         return final
-    features = list(document.get("features", []))
+    joined = target.with_name(target.name + ".joined")
     page = target.with_name(target.name + ".page")
-    for _ in range(limits.max_pages):
-        if next_url is None:
-            break
-        download(urljoin(final, next_url), page, limits, allow)
-        document = json.loads(page.read_bytes())
-        features += document.get("features", [])
-        if len(features) > limits.max_features:
-            raise PayloadTooLarge(f"the collection has more than {limits.max_features:,} features")
-        next_url = _next_link(document)
-    else:
-        raise PayloadTooLarge(f"the collection has more than {limits.max_pages} pages")
-    page.unlink(missing_ok=True)
-    target.write_text(json.dumps({"type": "FeatureCollection", "features": features}), "utf-8")
+    try:
+        with joined.open("w", encoding="utf-8") as out:
+            out.write('{"type": "FeatureCollection", "features": [\n')
+            count = _write_features(out, document, 0, limits)
+            del document
+            pages = 1
+            while next_url is not None:
+                pages += 1
+                if pages > limits.max_pages:
+                    raise PayloadTooLarge(f"the collection has more than {limits.max_pages} pages")
+                download(
+                    urljoin(final, next_url), page, limits, allow, budget, limits.max_page_bytes
+                )
+                try:
+                    document = json.loads(page.read_bytes())
+                except ValueError as exc:
+                    raise CorruptInput(f"a page of {url} is not valid JSON: {exc}") from exc
+                count = _write_features(out, document, count, limits)
+                next_url = _next_link(document)
+                del document
+            out.write("\n]}\n")
+        joined.replace(target)
+    finally:
+        page.unlink(missing_ok=True)
+        joined.unlink(missing_ok=True)
     return final
+
+
+def _write_features(out: IO[str], document: object, count: int, limits: UploadLimits) -> int:
+    features = document.get("features", []) if isinstance(document, dict) else []
+    for feature in features or []:
+        if count >= limits.max_features:
+            raise PayloadTooLarge(f"the collection has more than {limits.max_features:,} features")
+        out.write((",\n" if count else "") + json.dumps(feature))
+        count += 1
+    return count
+
+
+def _tail(path: Path, size: int) -> bytes:
+    with path.open("rb") as handle:
+        handle.seek(max(0, path.stat().st_size - size))
+        return handle.read()
 
 
 def _next_link(document: object) -> str | None:
