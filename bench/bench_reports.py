@@ -34,12 +34,14 @@ ADDRESS = (112500.0, 400300.0)
 WARM = """
 import json, sys, time
 from pathlib import Path
+from biostresstest.core.settings import Settings
 from biostresstest.model.embedded import EmbeddedStore
 from biostresstest.reports.render import address_report, area_report
-store = EmbeddedStore(Path(sys.argv[1]) / "store")
+settings = Settings(data_dir=Path(sys.argv[1]))  # saved scenarios are read as the server does
+store = EmbeddedStore(settings.data_dir / "store")
 times = {"gemeente": [], "address": []}
 for _ in range(int(sys.argv[2])):
-    t = time.perf_counter(); pdf = area_report(store, sys.argv[3]).pdf
+    t = time.perf_counter(); pdf = area_report(store, sys.argv[3], "nl", settings).pdf
     times["gemeente"].append(time.perf_counter() - t); times["gemeente_kib"] = len(pdf) // 1024
     t = time.perf_counter(); pdf = address_report(store, float(sys.argv[4]), float(sys.argv[5])).pdf
     times["address"].append(time.perf_counter() - t); times["address_kib"] = len(pdf) // 1024

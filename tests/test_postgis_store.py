@@ -17,7 +17,7 @@ from biostresstest.model.postgis import PostgisStore
 from biostresstest.model.postgis_schema import current_revision
 from biostresstest.model.stores import open_store
 
-HEAD = "0001"
+HEAD = "0002"
 
 
 def test_opening_migrates_to_the_newest_revision_once(
@@ -43,7 +43,8 @@ def test_leftovers_of_an_interrupted_publish_are_removed_on_open(
     orphan = tmp_path / ".runs" / "GM0758-20260101T000000-dead00"
     orphan.mkdir()
     (orphan / "score.tif").write_bytes(b"half")
-    # a crash after the switch, before the previous run was deleted
+    # a run row that is neither current nor superseded (an older store deleted such runs
+    # right after the switch; a crash in between left them)
     with psycopg.connect(postgis_url, autocommit=True) as conn:
         conn.execute(
             f'INSERT INTO "{postgis_schema}".runs (gemeente, raster_folder) '
@@ -56,6 +57,27 @@ def test_leftovers_of_an_interrupted_publish_are_removed_on_open(
     with psycopg.connect(postgis_url) as conn:
         count = conn.execute(f'SELECT count(*) FROM "{postgis_schema}".runs').fetchone()
     assert count == (1,)
+
+
+def test_superseded_runs_past_the_grace_period_are_removed_on_open(
+    postgis_url: str, postgis_schema: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with PostgisStore(postgis_url, tmp_path, schema=postgis_schema) as store:
+        paths = []
+        for version in (3, 5, 7):
+            store.publish(make_result(version))
+            paths.append(store.raster_path("GM0758", "score"))
+    assert all(path.exists() for path in paths), "within the grace period nothing goes"
+    monkeypatch.setattr("biostresstest.model.postgis.GRACE_S", 0.0)
+    # another process opening the store (no publish) removes what has expired since
+    with PostgisStore(postgis_url, tmp_path, schema=postgis_schema) as store:
+        assert [path.exists() for path in paths] == [False, True, True]
+        assert store.manifest("GM0758")["key"] == "v7"
+    with psycopg.connect(postgis_url) as conn:
+        rows = conn.execute(
+            f'SELECT superseded IS NOT NULL FROM "{postgis_schema}".runs ORDER BY run_id'
+        ).fetchall()
+    assert rows == [(True,), (False,)], "the latest superseded run stays until the next publish"
 
 
 def test_a_server_that_is_not_there_is_a_store_error_without_the_password(

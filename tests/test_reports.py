@@ -11,23 +11,31 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import rasterio
+import shapely
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from PIL import Image
 from pypdf import PdfReader
+from scipy import ndimage
 from shapely.geometry import box
 
 from biostresstest.cli import main
 from biostresstest.core.errors import NotLoaded, UnknownArea
 from biostresstest.core.settings import Settings, get_settings
+from biostresstest.measures.baseline import load_baseline
+from biostresstest.measures.catalogue import load_catalogue
 from biostresstest.model.areas import AreaLevel
 from biostresstest.model.embedded import EmbeddedStore
 from biostresstest.model.grid import AnalysisGrid
+from biostresstest.model.landcover import load_classes
 from biostresstest.model.store import RasterLayer, RunResult
 from biostresstest.pipeline.common import LEGEND
+from biostresstest.pipeline.scenarios import run_scenario, saved_scenarios
+from biostresstest.reports.context import area_context
 from biostresstest.reports.fmt import number, percent
 from biostresstest.reports.pdf import SCHEME
 from biostresstest.reports.render import RenderedPdf, address_report, area_report
+from biostresstest.reports.spec import load_spec
 from biostresstest.web.app import create_app
 
 GM = "GM0758"
@@ -38,6 +46,25 @@ def pdf_text(pdf: bytes, tmp_path: Path) -> str:
     path.write_bytes(pdf)
     done = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True)
     return re.sub(r"\s+", " ", done.stdout.decode("utf-8"))
+
+
+SECTION_TITLES = (
+    "Koppelkansen: waar biodiversiteit en klimaat samenkomen",
+    "Kansen en maatregelen",
+    "Scenario's vergeleken",
+    "Bronnen, licenties en betrouwbaarheid",
+)
+
+
+def section_text(text: str, title: str) -> str:
+    """The PDF text from the heading ``title`` to the next section heading."""
+    start = text.index(title) + len(title)
+    ends = [text.find(t, start) for t in SECTION_TITLES]
+    return text[start : min([e for e in ends if e >= 0], default=len(text))]
+
+
+def section_ids(context: dict[str, object]) -> list[str]:
+    return [s["id"] for s in context["sections"]]  # type: ignore[attr-defined]
 
 
 def pages(pdf: bytes) -> int:
@@ -86,8 +113,18 @@ def test_gemeente_report_shows_the_stored_figures(
         "Buurten op volgorde",
     ):
         assert heading in text
-    # sections without data in the store are left out
-    assert "Scenario's vergeleken" not in text
+    # koppelkansen: the ranked places of the stored document, with their figures
+    kansen = section_text(text, SECTION_TITLES[0])
+    places = breda_store.document(GM, "koppelkansen")["places"]
+    assert "Belcrum" in kansen
+    positions = [kansen.index(f"{p['name']} {p['code']}") for p in places]
+    assert positions == sorted(positions), "in the order of the document"
+    first = places[0]
+    assert f"{first['name']} {first['code']} {nl(first['koppelkans'])}" in kansen
+    assert f"{percent(first['share_heat'], 'nl')} {percent(first['share_water'], 'nl')}" in kansen
+    assert nl(first["priority"]) in kansen
+    heat = breda_store.document(GM, "koppelkansen")["heat_layer"]
+    assert f"hittemaat: {load_spec().column(heat).label['nl']}" in kansen
     assert_only_own_assets(breda_report)
 
 
@@ -118,12 +155,28 @@ def test_wijk_and_buurt_reports(breda_store: EmbeddedStore, tmp_path: Path) -> N
     assert f"Aantal buurten {len(in_wijk)}" in text
     assert f"gemiddeld {nl(wijk['score'])}" in text
     assert_only_own_assets(rendered)
+    # koppelkansen of a wijk: only the top places that are buurten of the wijk
+    places = breda_store.document(GM, "koppelkansen")["places"]
+    kansen = section_text(text, SECTION_TITLES[0])
+    for place in places:
+        inside = place["code"] in set(in_wijk["code"])
+        assert (f"{place['name']} {place['code']}" in kansen) == inside, place["name"]
 
     ranked = buurten.sort_values(["score", "name"], ascending=[False, True]).reset_index()
     buurt = ranked.iloc[10]
     text = pdf_text(area_report(breda_store, buurt["code"]).pdf, tmp_path)
     assert f"Biodiversiteitstresstest buurt {buurt['name']}" in text
     assert f"staat op plaats 11 van de {len(buurten)} buurten van Breda" in text
+    # koppelkansen of a buurt: its own row, or that it is not among the top places
+    kansen = section_text(text, SECTION_TITLES[0])
+    own = [p for p in places if p["code"] == buurt["code"]]
+    others = [p for p in places if p["code"] != buurt["code"]]
+    assert not any(f"{p['name']} {p['code']}" in kansen for p in others)
+    if own:
+        assert f"{buurt['name']} {buurt['code']}" in kansen
+        assert nl(own[0]["koppelkans"]) in kansen
+    else:
+        assert f"{buurt['name']} staat niet bij de {len(places)} buurten van Breda" in kansen
 
 
 def test_address_one_pager(breda_store: EmbeddedStore, tmp_path: Path) -> None:
@@ -202,12 +255,29 @@ HOSTILE = '<img src="file:///etc/passwd">'
 
 def _hostile_store(root: Path, canary: Path) -> EmbeddedStore:
     """A small synthetic run whose buurt names try to make the renderer fetch."""
-    grid = AnalysisGrid(xmin=100_000.0, ymax=400_500.0, width=50, height=50)
     names = [
         HOSTILE,
         f'<link rel="attachment" href="file://{canary}">{{{{ 7*7 }}}}',
         f"<style>@import url(http://127.0.0.1:9/x.css);</style><svg><image href='file://{canary}'/></svg>",
     ]
+    source = {
+        "title": HOSTILE,
+        "publisher": f"url(file://{canary})",
+        "licence": "CC BY 4.0",
+        "edition": "2020",
+        "sha256": "ab" * 32,
+        "url": f"file://{canary}",
+    }
+    store = EmbeddedStore(root)
+    store.publish(_small_run(names, source))
+    return store
+
+
+def _small_run(
+    names: list[str], source: dict[str, str], documents: dict | None = None
+) -> RunResult:
+    """A synthetic run GM9999 of three buurten in one wijk, 500 × 500 m."""
+    grid = AnalysisGrid(xmin=100_000.0, ymax=400_500.0, width=50, height=50)
     cells = [
         box(100_000, 400_000, 100_250, 400_500),
         box(100_250, 400_000, 100_500, 400_250),
@@ -235,7 +305,7 @@ def _hostile_store(root: Path, canary: Path) -> EmbeddedStore:
     score = np.full(grid.shape, 0.5, dtype="float32")
     score[:, :25] = 0.1
     klass = np.where(score < 0.2, 1, 4).astype("uint8")
-    result = RunResult(
+    return RunResult(
         gemeente="GM9999",
         areas={
             AreaLevel.GEMEENTE: frame("gemeente", ["GM9999"], "", [0]),
@@ -253,21 +323,10 @@ def _hostile_store(root: Path, canary: Path) -> EmbeddedStore:
             "score_version": "v1",
             "grid": {"cell_size": 10.0, "crs": "EPSG:28992"},
             "parameters": {"weights": {"green_share": 1.0}},
-            "inputs": [
-                {
-                    "title": HOSTILE,
-                    "publisher": f"url(file://{canary})",
-                    "licence": "CC BY 4.0",
-                    "edition": "2020",
-                    "sha256": "ab" * 32,
-                    "url": f"file://{canary}",
-                }
-            ],
+            "inputs": [source],
         },
+        documents=documents or {},
     )
-    store = EmbeddedStore(root)
-    store.publish(result)
-    return store
 
 
 def test_names_from_data_are_text_and_nothing_is_fetched(tmp_path: Path) -> None:
@@ -282,3 +341,123 @@ def test_names_from_data_are_text_and_nothing_is_fetched(tmp_path: Path) -> None
     assert_only_own_assets(rendered)
     assert "/EmbeddedFile" not in rendered.pdf.decode("latin-1")
     assert HOSTILE.replace('"', "&#34;") in rendered.html or "&lt;img" in rendered.html
+
+
+OPPORTUNITIES = {  # the form of pipeline.potential.opportunities_document
+    "about": {"level": "buurt"},
+    "areas": [
+        {
+            "code": "BU99990001",
+            "name": "Oost",
+            "mean_opportunity": 0.12,
+            "share_with_gain": 0.4,
+            "measures": [
+                {"key": "bloemrijk_grasland", "cost_eur": [1200.0, 3400.0]},
+                {"key": "stadsbos", "cost_eur": None},
+            ],
+        },
+        {
+            "code": "BU99990002",
+            "name": "West",
+            "mean_opportunity": 0.31,
+            "share_with_gain": 0.8,
+            "measures": [{"key": "tegels_eruit_tuin", "cost_eur": [500.0, 900.0]}],
+        },
+        {"code": "BU99990003", "name": "Noord", "mean_opportunity": 0.05, "share_with_gain": 0.1},
+    ],
+}
+SOURCE = {
+    "title": "Proef",
+    "publisher": "Proef",
+    "licence": "CC0",
+    "edition": "1",
+    "sha256": "0" * 64,
+    "url": "https://example.org/proef",
+}
+
+
+def test_opportunities_section_appears_with_its_document_and_not_without(
+    tmp_path: Path,
+) -> None:
+    names = ["Oost", "West", "Noord"]
+    without = EmbeddedStore(tmp_path / "without")
+    without.publish(_small_run(names, SOURCE))
+    empty = Settings(data_dir=tmp_path / "data")
+    context, _ = area_context(without, "GM9999", settings=empty)
+    assert "opportunities" not in section_ids(context)
+    assert "scenarios" not in section_ids(context), "no saved scenarios in the data folder"
+
+    store = EmbeddedStore(tmp_path / "with")
+    store.publish(_small_run(names, SOURCE, {"opportunities": OPPORTUNITIES}))
+    rendered = area_report(store, "GM9999")
+    text = pdf_text(rendered.pdf, tmp_path)
+    section = section_text(text, "Kansen en maatregelen")
+    catalogue = load_catalogue()
+    assert "0,31 80 %" in section and "0,12 40 %" in section
+    assert all(catalogue.get(k).name("nl") in section for k in ("tegels_eruit_tuin", "stadsbos"))
+    context, _ = area_context(store, "GM9999")
+    data = next(s["data"] for s in context["sections"] if s["id"] == "opportunities")
+    assert [(r["rank"], r["name"], r["opportunity"], r["share_gain"]) for r in data["rows"]] == [
+        (1, "West", "0,31", "80 %"),
+        (2, "Oost", "0,12", "40 %"),
+        (3, "Noord", "0,05", "10 %"),
+    ]
+    assert data["rows"][1]["measures"] == [
+        f"{catalogue.get('bloemrijk_grasland').name('nl')} (€ 1.200–3.400)",
+        f"{catalogue.get('stadsbos').name('nl')} (kosten onbekend)",
+    ]
+    assert_only_own_assets(rendered)
+    # a buurt report shows its own row with its rank among all
+    context, _ = area_context(store, "BU99990001")
+    data = next(s["data"] for s in context["sections"] if s["id"] == "opportunities")
+    assert [(r["rank"], r["name"]) for r in data["rows"]] == [(2, "Oost")]
+
+
+def _vegetated_square(store: EmbeddedStore) -> str:
+    """The 100 m square with the most vegetated cells (bloemrijk grasland fits there)."""
+    base = load_baseline(store, GM)
+    code = load_classes().by_key("begroeid_onbepaald").code
+    vegetated = (base.landcover == code) & ~np.isnan(base.layer("score"))
+    density = ndimage.uniform_filter(vegetated.astype(np.float32), 10, mode="constant")
+    r, c = np.unravel_index(int(np.argmax(density)), density.shape)
+    g = base.grid
+    x, y = g.xmin + (c - 5) * g.cell_size, g.ymax - (r - 5) * g.cell_size
+    return box(x, y - 100, x + 100, y).wkt
+
+
+def test_saved_scenarios_are_compared_where_they_have_a_place(
+    breda_store: EmbeddedStore, breda: tuple[Settings, object], tmp_path: Path
+) -> None:
+    session, _ = breda
+    settings = Settings(data_dir=tmp_path / "data", mirror=session.mirror, offline=True)
+    wkt = _vegetated_square(breda_store)
+    run_scenario(
+        settings,
+        GM,
+        "Proef1",
+        [{"measure": "bloemrijk_grasland", "wkt": wkt}],
+        description="Bloemrijk maaien <b>langs de sloot</b>",
+        store=breda_store,
+    )
+    summary = saved_scenarios(settings, GM)[0]
+    buurten = breda_store.areas(GM, AreaLevel.BUURT)
+    touched = buurten.intersects(shapely.from_wkt(wkt))
+    here, far = buurten[touched].iloc[0], buurten[~touched].iloc[0]
+    # through the HTTP endpoint: the app's settings name the data folder with the scenario
+    client = TestClient(create_app(settings, store=breda_store))
+    answer = client.get("/api/report", params={"area": here["code"]})
+    assert answer.status_code == 200
+    text = pdf_text(answer.content, tmp_path)
+    section = section_text(text, "Scenario's vergeleken")
+    assert summary["name"] == "proef1" and "proef1" in section
+    assert "<b>langs" in section, "the description is text"
+    assert load_catalogue().get("bloemrijk_grasland").name("nl") in section
+    before = number(summary["score_before"], 5, "nl")
+    after = number(summary["score_after"], 5, "nl")
+    assert f"{before} → {after}" in section
+    assert f"Alleen scenario's met een maatregel in {here['name']}" in section
+    # a buurt without a place of the scenario, and a report without a data folder: no section
+    assert "scenarios" not in section_ids(
+        area_context(breda_store, far["code"], settings=settings)[0]
+    )
+    assert "scenarios" not in section_ids(area_context(breda_store, here["code"])[0])

@@ -26,7 +26,7 @@ from biostresstest.core.errors import NotLoaded
 from biostresstest.model.areas import AreaLevel
 from biostresstest.model.embedded import EmbeddedStore
 from biostresstest.model.grid import AnalysisGrid
-from biostresstest.model.store import RasterLayer, RunResult, Store
+from biostresstest.model.store import GRACE_S, RasterLayer, RunResult, Store
 
 GRID = AnalysisGrid(xmin=112000.0, ymax=400000.0, width=40, height=40, cell_size=10.0)
 """400 × 400 m in Breda (RD New)."""
@@ -271,12 +271,18 @@ def test_several_areas_side_by_side(case: StoreCase) -> None:
 # --- atomic switch -----------------------------------------------------------------------------
 
 
+def no_grace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Superseded runs expire at once (both stores read the shared GRACE_S by their own name)."""
+    for module in ("embedded", "postgis"):
+        monkeypatch.setattr(f"biostresstest.model.{module}.GRACE_S", 0.0)
+
+
 def test_republish_switches_everything_and_drops_the_old_run(
     case: StoreCase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # the embedded store keeps a superseded run readable for a grace period (readers that
-    # resolved the old link just before the switch); with no grace it goes at the next publish
-    monkeypatch.setattr("biostresstest.model.embedded.GRACE_S", 0.0)
+    # a store keeps a superseded run readable for a grace period (readers that resolved the
+    # old run just before the switch); with no grace it goes at the next publish
+    no_grace(monkeypatch)
     case.store.publish(make_result(3))
     old_raster = case.store.raster_path("GM0758", "score")
     case.store.publish(make_result(5))
@@ -289,6 +295,31 @@ def test_republish_switches_everything_and_drops_the_old_run(
     assert tile_scores(case.store, x, y) == {0.7}
     assert not old_raster.exists()
     assert len(case.run_folders()) <= 2  # the current run and at most the one it replaced
+
+
+def test_a_superseded_run_stays_readable_for_the_grace_period(
+    case: StoreCase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert GRACE_S >= 60.0, "long enough for a request that resolved the old run"
+    store = case.store
+    store.publish(make_result(3))
+    first = store.raster_path("GM0758", "score")
+    store.publish(make_result(5))
+    second = store.raster_path("GM0758", "score")
+    store.publish(make_result(7))
+    # within the grace period both superseded runs are still there for readers that hold them
+    for path, value in ((first, 0.3), (second, 0.5)):
+        with rasterio.open(path) as src:
+            assert np.allclose(src.read(1), value)
+    assert len(case.run_folders()) == 3
+    assert store.manifest("GM0758")["key"] == "v7"
+    # past the grace period they go at the next publish, but the latest superseded run stays
+    no_grace(monkeypatch)
+    store.publish(make_result(9))
+    assert not first.exists() and not second.exists()
+    assert len(case.run_folders()) == 2
+    with rasterio.open(store.raster_path("GM0758", "score")) as src:
+        assert np.allclose(src.read(1), 0.9)
 
 
 def _broken_raster(result: RunResult) -> RunResult:

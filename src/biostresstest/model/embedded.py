@@ -38,7 +38,7 @@ from shapely.geometry import box
 from biostresstest.core.crs import RD_NEW, WGS84
 from biostresstest.core.errors import NotLoaded, StoreError
 from biostresstest.model.areas import AreaLevel
-from biostresstest.model.store import RasterLayer, RunResult
+from biostresstest.model.store import GRACE_S, RasterLayer, RunResult
 
 TILE_ZOOMS = {
     AreaLevel.GEMEENTE: (5, 13),
@@ -47,8 +47,6 @@ TILE_ZOOMS = {
     AreaLevel.GEBIED: (5, 15),
 }
 """Zoom range of the pre-built vector tiles per level; MapLibre overzooms beyond the maximum."""
-GRACE_S = 120.0
-"""Seconds a superseded run stays readable for requests that resolved it before the switch."""
 
 
 class EmbeddedStore:

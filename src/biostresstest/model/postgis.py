@@ -15,6 +15,13 @@ removes the new folder, leaving the previous state. Every read runs in one snaps
 (``REPEATABLE READ``), so a re-publish during a read cannot mix two runs either. Publishes of one
 gemeente are serialised by an advisory lock that also keeps the start-up clean-up away from a
 publish in progress. One ``raster_dir`` belongs to one database schema.
+
+The run a publish replaces is not deleted at once: a reader may have resolved its raster folder
+a moment before the switch. Like the embedded store, the switch marks it superseded
+(``runs.superseded``) and it goes once it has been superseded for
+:data:`~biostresstest.model.store.GRACE_S` seconds, except the most recent superseded run of each
+gemeente, which stays until the next publish. Expired runs are removed after each publish of
+their gemeente and when a store is opened.
 """
 
 from __future__ import annotations
@@ -52,7 +59,7 @@ from biostresstest.model.postgis_schema import (
     normalise_dsn,
     postgis_schema,
 )
-from biostresstest.model.store import RunResult
+from biostresstest.model.store import GRACE_S, RunResult
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 Bbox = tuple[float, float, float, float]
@@ -157,17 +164,14 @@ class PostgisStore:
                 for layer in result.rasters:
                     write_cog(layer, folder / f"{layer.name}.tif")
                 with conn.transaction():
-                    previous = self._insert_run(conn, result, folder.name)
+                    self._insert_run(conn, result, folder.name)
             except BaseException:
                 shutil.rmtree(folder, ignore_errors=True)
                 raise
-            if previous is not None:
-                self._drop_run(conn, *previous)
+            self._remove_superseded(conn, gemeente)
 
-    def _insert_run(
-        self, conn: Connection, result: RunResult, folder: str
-    ) -> tuple[int, str] | None:
-        """Insert every row of ``result``; point its gemeente at it; the previous run, if any."""
+    def _insert_run(self, conn: Connection, result: RunResult, folder: str) -> None:
+        """Insert every row of ``result``, point its gemeente at it, mark the previous run."""
         row = conn.execute(
             "INSERT INTO runs (gemeente, raster_folder) VALUES (%s, %s) RETURNING run_id",
             [result.gemeente, folder],
@@ -188,8 +192,7 @@ class PostgisStore:
                 ],
             )
         old = conn.execute(
-            "SELECT c.run_id, r.raster_folder FROM current_runs c JOIN runs r USING (run_id) "
-            "WHERE c.gemeente = %s FOR UPDATE OF c",
+            "SELECT run_id FROM current_runs WHERE gemeente = %s FOR UPDATE",
             [result.gemeente],
         ).fetchone()
         conn.execute(
@@ -197,7 +200,10 @@ class PostgisStore:
             "ON CONFLICT (gemeente) DO UPDATE SET run_id = EXCLUDED.run_id, switched = now()",
             [result.gemeente, run_id],
         )
-        return None if old is None else (int(old[0]), str(old[1]))
+        if old is not None:
+            conn.execute(
+                "UPDATE runs SET superseded = clock_timestamp() WHERE run_id = %s", [old[0]]
+            )
 
     def _insert_layer(
         self,
@@ -231,6 +237,23 @@ class PostgisStore:
         conn.execute("DELETE FROM runs WHERE run_id = %s", [run_id])
         shutil.rmtree(self._runs / folder, ignore_errors=True)
 
+    def _remove_superseded(self, conn: Connection, gemeente: str) -> None:
+        """Drop superseded runs of ``gemeente`` past the grace period, keeping the latest one.
+
+        The caller holds the gemeente's publish lock.
+        """
+        rows = conn.execute(
+            "SELECT run_id, raster_folder, "
+            "superseded <= clock_timestamp() - make_interval(secs => %s) "
+            "FROM runs r WHERE gemeente = %s AND superseded IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM current_runs c WHERE c.run_id = r.run_id) "
+            "ORDER BY superseded DESC, run_id DESC",
+            [float(GRACE_S), gemeente],
+        ).fetchall()
+        for run_id, folder, expired in rows[1:]:
+            if expired:
+                self._drop_run(conn, int(run_id), str(folder))
+
     @contextmanager
     def _publish_lock(self, conn: Connection, gemeente: str) -> Iterator[None]:
         """Hold the advisory lock of ``gemeente`` (one publish at a time; clean-up waits)."""
@@ -241,31 +264,48 @@ class PostgisStore:
         finally:
             conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
 
+    @contextmanager
+    def _try_publish_lock(self, conn: Connection, gemeente: str) -> Iterator[bool]:
+        """Take the lock of ``gemeente`` if it is free; yields whether it was taken."""
+        key = f"biostresstest:{self.schema}:{gemeente}"
+        row = conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [key]).fetchone()
+        locked = bool(row and row[0])
+        try:
+            yield locked
+        finally:
+            if locked:
+                conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
+
     def _clean_leftovers(self) -> None:
-        """Drop runs left non-current by a crash and run folders no committed run names."""
+        """Drop leftovers of crashes and superseded runs past their grace period.
+
+        Leftovers are runs neither current nor superseded (rows of an older version of the store
+        that had not yet been deleted) and run folders that no committed run names. A gemeente
+        being published at this moment is left alone.
+        """
         with self._pool.connection() as conn:
             stale = conn.execute(
-                "SELECT r.run_id, r.raster_folder FROM runs r "
-                "WHERE NOT EXISTS (SELECT 1 FROM current_runs c WHERE c.run_id = r.run_id)"
+                "SELECT r.run_id, r.raster_folder FROM runs r WHERE r.superseded IS NULL "
+                "AND NOT EXISTS (SELECT 1 FROM current_runs c WHERE c.run_id = r.run_id)"
             ).fetchall()
             for run_id, folder in stale:
                 self._drop_run(conn, int(run_id), str(folder))
+            superseded = conn.execute(
+                "SELECT DISTINCT gemeente FROM runs WHERE superseded IS NOT NULL"
+            ).fetchall()
+            for (gemeente,) in superseded:
+                with self._try_publish_lock(conn, str(gemeente)) as locked:
+                    if locked:
+                        self._remove_superseded(conn, str(gemeente))
             for path in self._runs.iterdir():
-                gemeente = path.name.rsplit("-", 2)[0]
-                key = f"biostresstest:{self.schema}:{gemeente}"
-                locked = conn.execute(
-                    "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [key]
-                ).fetchone()
-                if not (locked and locked[0]):
-                    continue  # a publish of that gemeente is writing: leave its folder alone
-                try:
+                with self._try_publish_lock(conn, path.name.rsplit("-", 2)[0]) as locked:
+                    if not locked:
+                        continue  # a publish of that gemeente is writing: leave its folder alone
                     named = conn.execute(
                         "SELECT 1 FROM runs WHERE raster_folder = %s", [path.name]
                     ).fetchone()
                     if named is None:
                         shutil.rmtree(path, ignore_errors=True)
-                finally:
-                    conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
 
     # --- reading -----------------------------------------------------------------------------
 

@@ -16,6 +16,14 @@ import numpy as np
 from biostresstest.model.areas import AreaLevel
 from biostresstest.model.grid import AnalysisGrid
 
+GRACE_S = 120.0
+"""Seconds a superseded run stays readable after a publish switched past it.
+
+A reader may have resolved the previous run (a raster path, a run folder) a moment before the
+switch; both stores keep that run's files until it has been superseded this long, and keep the
+most recent superseded run of each gemeente until the next publish.
+"""
+
 
 @dataclass(frozen=True)
 class RasterLayer:

@@ -8,7 +8,7 @@ import click
 
 from biostresstest.core.errors import InvalidInput
 from biostresstest.core.settings import get_settings
-from biostresstest.model.embedded import EmbeddedStore
+from biostresstest.model.stores import open_store
 from biostresstest.reports.spec import LANGUAGES
 
 
@@ -52,9 +52,10 @@ def report(
             "give either --area or an address (--address or --x/--y)",
             hint="for example --area GM0758 or --address 112500,400300",
         )
-    store = EmbeddedStore(get_settings().data_dir / "store")
+    settings = get_settings()
+    store = open_store(settings)
     rendered = (
-        area_report(store, str(area), lang)
+        area_report(store, str(area), lang, settings)
         if point is None
         else address_report(store, *point, lang)
     )

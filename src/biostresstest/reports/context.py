@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from biostresstest.core.settings import Settings
 from biostresstest.model.areas import AreaLevel
 from biostresstest.model.landcover import load_classes
 from biostresstest.model.store import Store
@@ -190,9 +191,13 @@ def _maps(report: AreaReport, credit: str) -> dict[str, str]:
 
 
 def area_context(
-    store: Store, area: str, lang: str = "nl"
+    store: Store, area: str, lang: str = "nl", settings: Settings | None = None
 ) -> tuple[dict[str, Any], dict[str, Asset]]:
-    """The context of the report on an area unit, and the images it links."""
+    """The context of the report on an area unit, and the images it links.
+
+    ``settings`` name the data folder with the saved scenarios; without them the report has no
+    scenario section.
+    """
     lang, spec = check_language(lang), load_spec()
     target = resolve_area(store, area)
     manifest = store.manifest(target.key)
@@ -200,7 +205,7 @@ def area_context(
     scope_name = target.name
     if target.level is AreaLevel.BUURT and scope_level is not None:
         scope_name = str(resolve_area(store, str(target.values.get("parent_code"))).name)
-    report = AreaReport(store, target, spec, lang, manifest, ranked, scope_name)
+    report = AreaReport(store, target, spec, lang, manifest, ranked, scope_name, settings)
     shares = (
         class_shares(store, target.key, target.geometry) if report.has_raster("score_class") else {}
     )

@@ -39,3 +39,15 @@ def value(raw: Any, kind: str, lang: str, missing: str = "–") -> str:
     if kind == "percent":
         return percent(float(raw) / 100, lang)
     return number(float(raw), _DECIMALS.get(kind, 2), lang) + _SUFFIX.get(kind, "")
+
+
+def is_scalar(raw: Any) -> bool:
+    """Whether a JSON value is a single value (not a list or an object)."""
+    return raw is None or isinstance(raw, str | int | float | bool)
+
+
+def cell(raw: Any, lang: str) -> str:
+    """A JSON value of a document as table text (floats with 2 decimals below 100)."""
+    if isinstance(raw, float):
+        return number(raw, 2 if abs(raw) < 100 else 0, lang)
+    return "" if raw is None else str(raw)

@@ -11,6 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from biostresstest.core.settings import Settings
 from biostresstest.model.store import Store
 from biostresstest.reports.context import address_context, area_context
 from biostresstest.reports.pdf import Asset, RenderedPdf, asset_url, html_to_pdf
@@ -43,9 +44,14 @@ def _pdf(template: str, context: dict[str, Any], assets: dict[str, Asset]) -> Re
     return html_to_pdf(render_html(template, context), assets)
 
 
-def area_report(store: Store, area: str, lang: str = "nl") -> RenderedPdf:
-    """The PDF report of a gemeente (GM…), wijk (WK…), buurt (BU…) or study area."""
-    context, assets = area_context(store, area, lang)
+def area_report(
+    store: Store, area: str, lang: str = "nl", settings: Settings | None = None
+) -> RenderedPdf:
+    """The PDF report of a gemeente (GM…), wijk (WK…), buurt (BU…) or study area.
+
+    With ``settings`` the report compares the saved scenarios of the area (in their data folder).
+    """
+    context, assets = area_context(store, area, lang, settings)
     return _pdf("report.html.j2", context, assets)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import geopandas as gpd
 
 from biostresstest.core.errors import NotLoaded
+from biostresstest.core.settings import Settings
 from biostresstest.model.areas import AreaLevel
 from biostresstest.model.confidence import Confidence
 from biostresstest.model.landcover import load_classes
@@ -20,7 +21,9 @@ from biostresstest.model.store import Store
 from biostresstest.pipeline.common import LEGEND
 from biostresstest.reports import fmt
 from biostresstest.reports.charts import Bar, bar_chart
+from biostresstest.reports.kansen import build_koppelkansen, build_opportunities
 from biostresstest.reports.pdf import Asset
+from biostresstest.reports.scenarios import build_scenarios, saved_scenarios
 from biostresstest.reports.spec import ReportSpec, SectionSpec
 from biostresstest.reports.target import AreaTarget
 
@@ -39,8 +42,11 @@ class AreaReport:
     ranked: gpd.GeoDataFrame
     """The buurten to rank (of the gemeente, of the wijk, or of the buurt's wijk), best first."""
     scope_name: str
+    settings: Settings | None = None
+    """Where saved scenarios are found (none are shown without settings)."""
     assets: dict[str, Asset] = field(default_factory=dict)
     _documents: dict[str, Any] = field(default_factory=dict)
+    _scenarios: list[dict[str, Any]] | None = None
 
     def t(self, text_id: str, /, **values: Any) -> str:
         """A text of the spec in the report's language."""
@@ -70,6 +76,12 @@ class AreaReport:
                 self._documents[name] = None
         return self._documents[name]
 
+    def saved_scenarios(self) -> list[dict[str, Any]]:
+        """The saved scenarios of the run's area (read once)."""
+        if self._scenarios is None:
+            self._scenarios = saved_scenarios(self.settings, self.target.key)
+        return self._scenarios
+
     def has_raster(self, name: str) -> bool:
         """Whether the run published the cell layer ``name``."""
         try:
@@ -86,6 +98,8 @@ class AreaReport:
         if needs.documents and all(self.document(d) is None for d in needs.documents):
             return False
         if needs.rasters and not all(self.has_raster(r) for r in needs.rasters):
+            return False
+        if needs.scenarios and len(self.saved_scenarios()) < needs.scenarios:
             return False
         return len(self.ranked) >= needs.buurten
 
@@ -196,47 +210,41 @@ def build_ranking(report: AreaReport, section: SectionSpec) -> dict[str, Any]:
 
 
 def build_document(report: AreaReport, section: SectionSpec) -> dict[str, Any] | None:
-    """A stored JSON document (koppelkansen, measures, scenarios …) as tables."""
+    """Stored JSON documents as tables (for a section without a layout of its own)."""
     tables = []
     for name in section.documents:
         document = report.document(name)
         if document is None:
             continue
-        headers, rows = document_table(document, report.target.code, report.lang)
-        if rows:
-            tables.append({"name": name, "headers": headers, "rows": rows})
+        headers, rows, note = document_table(document, report.target.code, report.lang)
+        if rows or note:
+            tables.append({"name": name, "headers": headers, "rows": rows, "note": note})
     return {"tables": tables} if tables else None
 
 
-def document_table(document: Any, code: str, lang: str) -> tuple[list[str], list[list[str]]]:
-    """Headers and rows of a JSON document: the part for ``code`` if it is keyed by area."""
+def document_table(
+    document: Any, code: str, lang: str
+) -> tuple[list[str], list[list[str]], str]:
+    """Headers, rows and a note of a JSON document: the part for ``code`` if keyed by area.
+
+    A list of records is the table; in an object the first list of records is the table and
+    the single values are the note.
+    """
     if isinstance(document, dict) and code in document:
         document = document[code]
+    note = ""
     if isinstance(document, dict):
-        lists = [v for v in document.values() if isinstance(v, list)]
-        scalars = {k: v for k, v in document.items() if _scalar(v)}
-        if lists and not scalars:
-            document = lists[0]
-        else:
-            return ["", ""], [[str(k), _cell(v, lang)] for k, v in scalars.items()]
+        scalars = {k: v for k, v in document.items() if fmt.is_scalar(v)}
+        note = "; ".join(f"{k}: {fmt.cell(v, lang)}" for k, v in scalars.items())
+        document = next((v for v in document.values() if isinstance(v, list)), [])
     if not isinstance(document, list):
-        return [], []
+        return [], [], note
     records = [r for r in document if isinstance(r, dict)][:MAX_DOCUMENT_ROWS]
     headers: list[str] = []
     for record in records:
-        headers += [k for k, v in record.items() if _scalar(v) and k not in headers]
+        headers += [k for k, v in record.items() if fmt.is_scalar(v) and k not in headers]
     headers = headers[:7]
-    return headers, [[_cell(r.get(h), lang) for h in headers] for r in records]
-
-
-def _scalar(value: Any) -> bool:
-    return value is None or isinstance(value, str | int | float | bool)
-
-
-def _cell(value: Any, lang: str) -> str:
-    if isinstance(value, float):
-        return fmt.number(value, 2 if abs(value) < 100 else 0, lang)
-    return "" if value is None else str(value)
+    return headers, [[fmt.cell(r.get(h), lang) for h in headers] for r in records], note
 
 
 def build_nothing(report: AreaReport, section: SectionSpec) -> dict[str, Any]:
@@ -251,6 +259,9 @@ BUILDERS: dict[str, Callable[[AreaReport, SectionSpec], dict[str, Any] | None]] 
     "figures.html.j2": build_figures,
     "ranking.html.j2": build_ranking,
     "document.html.j2": build_document,
+    "koppelkansen.html.j2": build_koppelkansen,
+    "opportunities.html.j2": build_opportunities,
+    "scenarios.html.j2": build_scenarios,
     "sources.html.j2": build_nothing,
     "bijsluiter.html.j2": build_nothing,
 }

@@ -21,7 +21,7 @@ FORMATS = frozenset(
      "celsius", "mm", "m3"}
 )  # fmt: skip
 MAP_KINDS = frozenset({"score_classes", "landcover"})
-_REQUIREMENTS = frozenset({"columns", "documents", "rasters", "buurten"})
+_REQUIREMENTS = frozenset({"columns", "documents", "rasters", "buurten", "scenarios"})
 _HINT = "Fix src/biostresstest/reports/data/report.toml."
 
 
@@ -35,6 +35,8 @@ class Requirements:
     rasters: tuple[str, ...] = ()
     buurten: int = 0
     """The minimum number of buurten to rank."""
+    scenarios: int = 0
+    """The minimum number of saved scenarios of the area."""
 
 
 @dataclass(frozen=True)
@@ -128,15 +130,18 @@ def _requirements(raw: Any, where: str, problems: list[str]) -> Requirements:
     unknown = set(raw) - _REQUIREMENTS
     if unknown:
         problems.append(f"{where}: unknown requirements {sorted(unknown)}")
-    buurten = raw.get("buurten", 0)
-    if not isinstance(buurten, int):
-        problems.append(f"{where}.buurten: needs a whole number")
-        buurten = 0
+    counts = {}
+    for name in ("buurten", "scenarios"):
+        counts[name] = raw.get(name, 0)
+        if not isinstance(counts[name], int) or isinstance(counts[name], bool):
+            problems.append(f"{where}.{name}: needs a whole number")
+            counts[name] = 0
     return Requirements(
         columns=_strings(raw.get("columns"), f"{where}.columns", problems),
         documents=_strings(raw.get("documents"), f"{where}.documents", problems),
         rasters=_strings(raw.get("rasters"), f"{where}.rasters", problems),
-        buurten=buurten,
+        buurten=counts["buurten"],
+        scenarios=counts["scenarios"],
     )
 
 

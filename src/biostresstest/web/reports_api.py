@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from biostresstest.core.errors import InvalidInput
@@ -19,6 +19,7 @@ StoreDep = Annotated[Store, Depends(get_store)]
 
 @router.get("/report", response_class=Response)
 def report(
+    request: Request,
     store: StoreDep,
     area: Annotated[
         str | None, Query(max_length=40, description="GM…, WK…, BU… or a study area")
@@ -33,7 +34,8 @@ def report(
     if area is not None and (x is not None or y is not None):
         raise InvalidInput("give either area or x and y, not both")
     if area is not None:
-        rendered, name = area_report(store, area, lang), area.strip().upper()
+        settings = request.app.state.settings
+        rendered, name = area_report(store, area, lang, settings), area.strip().upper()
     elif x is not None and y is not None:
         rx, ry = to_rd(x, y, crs)
         rendered, name = address_report(store, rx, ry, lang), f"{rx:.0f}-{ry:.0f}"
