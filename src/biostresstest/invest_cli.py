@@ -12,6 +12,20 @@ from pathlib import Path
 import click
 
 _FILE = click.Path(exists=False, dir_okay=False, path_type=Path)
+_out_option = click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder.",
+)
+_compress_option = click.option(
+    "--compress",
+    type=click.Choice(["none", "lzw", "zstd", "deflate"]),
+    default="none",
+    show_default=True,
+    help="GeoTIFF compression (InVEST uses lzw).",
+)
 
 
 @click.group()
@@ -29,20 +43,8 @@ def invest() -> None:
     "--half-saturation", required=True, type=float, help="Half-saturation constant k > 0."
 )
 @click.option("--access", type=_FILE, help="Polygons with an 'access' field 0..1.")
-@click.option(
-    "--out",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Output folder.",
-)
-@click.option(
-    "--compress",
-    type=click.Choice(["none", "lzw", "zstd", "deflate"]),
-    default="none",
-    show_default=True,
-    help="GeoTIFF compression (InVEST uses lzw).",
-)
+@_out_option
+@_compress_option
 def habitat_quality(
     lulc_cur: Path,
     lulc_fut: Path | None,
@@ -86,13 +88,7 @@ def habitat_quality(
     help="Hydrologic soil groups 1..4 = A..D (GeoTIFF).",
 )
 @click.option("--curve-number-table", required=True, type=_FILE, help="CSV: lucode, cn_a..cn_d.")
-@click.option(
-    "--out",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Output folder.",
-)
+@_out_option
 def urban_flood(
     lulc: Path,
     aoi: Path,
@@ -128,20 +124,8 @@ def urban_flood(
 @click.option("--cc-weight-shade", type=float, default=0.6, show_default=True)
 @click.option("--cc-weight-albedo", type=float, default=0.2, show_default=True)
 @click.option("--cc-weight-eti", type=float, default=0.2, show_default=True)
-@click.option(
-    "--out",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Output folder.",
-)
-@click.option(
-    "--compress",
-    type=click.Choice(["none", "lzw", "zstd", "deflate"]),
-    default="none",
-    show_default=True,
-    help="GeoTIFF compression (InVEST uses lzw).",
-)
+@_out_option
+@_compress_option
 def urban_cooling(
     lulc: Path,
     ref_eto: Path,
