@@ -16,7 +16,11 @@ The equations and casting steps follow ``natcap.invest.urban_cooling_model`` 3.2
 
 The convolutions are FFTs over the whole grid: CC_park in float64 (its tolerance is 1e-6), the
 green-area count in float32 rounded to the exact integers InVEST's float32 tiles hold (checked,
-else float64), T_air in float32 on ``T_nomix - T_ref`` (error ~1e-5 °C against 1e-4).
+else float64; large discs go to float64 at once), T_air in float32 on ``T_nomix - T_ref``
+(error ~1e-5 °C against 1e-4). A kernel reaching beyond the grid (at 1 m, 5 x 500 m) is cut
+at the grid's extent, and the FFT is circular of size ``rows + reach`` rather than zero-padded
+to ``rows + 2·reach``: what wraps around lands outside the grid. The kernel's spectrum is real
+(it is even) and computed from one quadrant; the grid is transformed a block of rows at a time.
 No file I/O here: :mod:`biostresstest.pipeline.invest_uc` reads InVEST's files.
 """
 
@@ -42,6 +46,11 @@ SCALE = 5
 """The exponential kernels reach 5 times their 1/e distance."""
 INTEGER_SLACK = 0.25
 """Largest distance from an integer that a float32 FFT count may show before float64 is used."""
+ROW_BLOCK = 256
+"""Rows transformed at a time along the second axis (bounds the temporaries)."""
+FLOAT32_COUNT_CELLS = 2**17
+"""Discs of more cells are counted in float64 straight away: float32 FFT errors grow with the
+count (a 450-cell radius, 636,000 cells, misses an integer by 0.4)."""
 
 BIOPHYSICAL_TABLE = TableSpec(
     "biophysical table",
@@ -106,15 +115,31 @@ def radius_pixels(distance_m: float, cell_size: float, what: str) -> int:
 
 
 def exponential_kernel(radius: int) -> np.ndarray:
-    """pygeoprocessing's ``exponential_decay_kernel(max=5R, expected=R)``, normalised, float32."""
+    """pygeoprocessing's ``exponential_decay_kernel(max=5R, expected=R)``, normalised, float32.
+
+    Built from one quadrant (the kernel is symmetric in both axes), the values and their
+    float32 sum exactly as from the whole disc.
+    """
     reach = SCALE * radius
-    dy, dx = np.mgrid[-reach : reach + 1, -reach : reach + 1]
-    dist = np.hypot(dy, dx)
-    kernel = np.zeros(dist.shape, np.float32)
-    inside = dist <= reach
-    kernel[inside] = np.exp(-dist[inside] / radius)
+    offsets = np.arange(reach + 1, dtype=np.float64)
+    dist = np.hypot(offsets[:, None], offsets[None, :])
+    quadrant = np.exp(-dist / radius)
+    quadrant[dist > reach] = 0.0
+    del dist
+    kernel = _mirrored(quadrant.astype(np.float32))
     total = kernel.sum(dtype=np.float32)
     kernel /= total
+    return kernel
+
+
+def _mirrored(quadrant: np.ndarray) -> np.ndarray:
+    """The whole kernel from its quadrant of offsets ``0..reach`` on both axes."""
+    reach = quadrant.shape[0] - 1
+    kernel = np.empty((2 * reach + 1, 2 * reach + 1), quadrant.dtype)
+    kernel[reach:, reach:] = quadrant
+    kernel[reach:, : reach + 1] = quadrant[:, ::-1]
+    kernel[: reach + 1, reach:] = quadrant[::-1, :]
+    kernel[: reach + 1, : reach + 1] = quadrant[::-1, ::-1]
     return kernel
 
 
@@ -124,53 +149,117 @@ def disc_kernel(radius: int) -> np.ndarray:
     return (dy * dy + dx * dx <= radius * radius).astype(np.float32)
 
 
-def _spectrum(array: np.ndarray, shape: tuple[int, int], dtype: type[np.floating]) -> np.ndarray:
-    """``rfft2(array, shape)``, transforming only the rows that hold data along the first axis."""
-    workers = os.cpu_count() or 1
-    rows_hat = sfft.rfft(array.astype(dtype, copy=False), n=shape[1], axis=1, workers=workers)
-    padded = np.zeros((shape[0], rows_hat.shape[1]), rows_hat.dtype)
-    padded[: array.shape[0]] = rows_hat
+def _fft_plan(grid: tuple[int, int], reach: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(FFT shape, kernel reach used per axis) of a "same" convolution on ``grid``.
+
+    Input and output both lie on the grid, so offsets beyond ``rows - 1`` (``cols - 1``) never
+    meet a cell: the kernel is cut there. A circular convolution of size ``rows + reach`` then
+    equals the zero-padded one on every grid cell (what wraps around lands outside the grid).
+    """
+    rows, cols = grid
+    ry, rx = min(reach, rows - 1), min(reach, cols - 1)
+    shape = (sfft.next_fast_len(rows + ry), sfft.next_fast_len(cols + rx, real=True))
+    return shape, (ry, rx)
+
+
+def _kernel_spectrum(
+    kernel: np.ndarray, grid: tuple[int, int], dtype: type[np.floating]
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """(real spectrum, FFT shape) of a kernel symmetric in both axes, centred on cell (0, 0).
+
+    The kernel wraps around the FFT array, so the output needs no shift. Being even in both
+    axes, its spectrum is real and even: rows are transformed only where the kernel has them
+    (offsets ``0..ry``), columns with a real FFT, and the other half is mirrored (the
+    imaginary parts are rounding noise and are dropped).
+    """
+    reach = kernel.shape[0] // 2
+    shape, (ry, rx) = _fft_plan(grid, reach)
+    workers = _workers()
+    rows = np.zeros((ry + 1, shape[1]), dtype)
+    rows[:, : rx + 1] = kernel[reach : reach + ry + 1, reach : reach + rx + 1]
+    if rx:
+        rows[:, shape[1] - rx :] = kernel[reach : reach + ry + 1, reach - rx : reach]
+    rows_hat = sfft.rfft(rows, axis=1, workers=workers, overwrite_x=True).real
+    del rows
+    columns = np.zeros((shape[0], rows_hat.shape[1]), dtype)
+    columns[: ry + 1] = rows_hat
+    if ry:
+        columns[shape[0] - ry :] = rows_hat[ry:0:-1]
     del rows_hat
-    return sfft.fft(padded, axis=0, workers=workers, overwrite_x=True)
+    half = sfft.rfft(columns, axis=0, workers=workers, overwrite_x=True).real
+    del columns
+    spectrum = np.empty((shape[0], half.shape[1]), dtype)
+    spectrum[: half.shape[0]] = half
+    rest = shape[0] - half.shape[0]
+    spectrum[half.shape[0] :] = half[1 : rest + 1][::-1]
+    return spectrum, shape
+
+
+def _workers() -> int:
+    return os.cpu_count() or 1
+
+
+def _convolve(
+    array: np.ndarray, k_hat: np.ndarray, shape: tuple[int, int], dtype: type[np.floating]
+) -> np.ndarray:
+    """``array`` (rows x cols) convolved with the kernel of ``k_hat``, on the grid.
+
+    The result has the FFT's precision: float64, or float32 (exactly the values a float64
+    copy would hold, at half the memory).
+
+    Only the grid's rows are transformed along the second axis, both ways, a block of rows at
+    a time into one spectrum (transformed in place), so no padded copy of the grid is made.
+    """
+    rows, cols = array.shape
+    workers = _workers()
+    spectrum = np.zeros((shape[0], shape[1] // 2 + 1), np.result_type(dtype, np.complex64))
+    for start in range(0, rows, ROW_BLOCK):
+        stop = min(start + ROW_BLOCK, rows)
+        padded = np.zeros((stop - start, shape[1]), dtype)
+        padded[:, :cols] = array[start:stop]
+        spectrum[start:stop] = sfft.rfft(padded, axis=1, workers=workers, overwrite_x=True)
+    spectrum = sfft.fft(spectrum, axis=0, workers=workers, overwrite_x=True)
+    spectrum *= k_hat
+    spectrum = sfft.ifft(spectrum, axis=0, workers=workers, overwrite_x=True)
+    out = np.empty((rows, cols), dtype)
+    for start in range(0, rows, ROW_BLOCK):
+        stop = min(start + ROW_BLOCK, rows)
+        block = sfft.irfft(spectrum[start:stop], n=shape[1], axis=1, workers=workers)
+        out[start:stop] = block[:, :cols]
+    return out
 
 
 def _convolve_pair(
-    signal: np.ndarray, valid: np.ndarray, kernel: np.ndarray, dtype: type[np.floating]
+    signal: np.ndarray, valid: np.ndarray, k_hat: np.ndarray, shape: tuple[int, int]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(Σ K·signal, Σ K·valid)`` per cell, zero padding beyond the grid ("same" output)."""
-    rows, cols = signal.shape
-    reach = kernel.shape[0] // 2
-    shape = (
-        sfft.next_fast_len(rows + 2 * reach, real=True),
-        sfft.next_fast_len(cols + 2 * reach, real=True),
-    )
-    workers = os.cpu_count() or 1
-    k_hat = _spectrum(kernel, shape, dtype)
-    out = []
-    for array in (signal, valid):
-        spectrum = _spectrum(array, shape, dtype)
-        spectrum *= k_hat
-        spectrum = sfft.ifft(spectrum, axis=0, workers=workers, overwrite_x=True)
-        kept = spectrum[reach : reach + rows]
-        del spectrum
-        full = sfft.irfft(kept, n=shape[1], axis=1, workers=workers)
-        out.append(full[:, reach : reach + cols].astype(np.float64))
-        del kept, full
-    return out[0], out[1]
+    """``(Σ K·signal, Σ K·valid)`` per cell, zero beyond the grid ("same" output).
+
+    ``k_hat`` and ``shape`` come from :func:`_kernel_spectrum`; its dtype is the FFT's.
+    """
+    dtype = k_hat.dtype.type
+    return _convolve(signal, k_hat, shape, dtype), _convolve(valid, k_hat, shape, dtype)
 
 
-def _counts(mask: np.ndarray, valid: np.ndarray, kernel: np.ndarray) -> tuple[np.ndarray, ...]:
+def _counts(
+    mask: np.ndarray, valid: np.ndarray, kernel: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact integer disc counts of ``mask`` and ``valid`` (float32 FFT, checked; else float64)."""
-    for dtype in (np.float32, np.float64):
-        pair = _convolve_pair(mask, valid, kernel, dtype)
-        rounded = tuple(np.rint(a) for a in pair)
+    tries: tuple[type[np.floating], ...] = (
+        (np.float32, np.float64) if kernel.sum() <= FLOAT32_COUNT_CELLS else (np.float64,)
+    )
+    for dtype in tries:
+        k_hat, shape = _kernel_spectrum(kernel, mask.shape, dtype)
+        pair = list(_convolve_pair(mask, valid, k_hat, shape))
+        del k_hat
         slack = 0.0
-        for raw, whole in zip(pair, rounded, strict=True):
-            raw -= whole
+        for i, raw in enumerate(pair):
+            pair[i] = np.rint(raw)
+            raw -= pair[i]
             slack = max(slack, float(np.abs(raw).max(initial=0.0)))
+        del raw
         if slack <= INTEGER_SLACK:
             break
-    return rounded
+    return pair[0], pair[1]
 
 
 def green_area_sum(
@@ -185,10 +274,23 @@ def green_area_sum(
     land = np.isfinite(green_area)
     green = land & (np.nan_to_num(green_area) != 0)
     disc = disc_kernel(radius)
-    g_count, l_count = _counts(green, land, disc)
-    result = np.full(green_area.shape, np.nan)
-    np.divide(g_count, l_count, out=result, where=land & (l_count > 0))
+    result = _normalised(*_counts(green, land, disc), land)
     result *= float(disc.sum(dtype=np.float32))
+    return result
+
+
+def _normalised(total: np.ndarray, weight: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """``total / weight`` in float64 where ``valid`` and ``weight > 0``, else NaN.
+
+    A float64 ``total`` is divided in place (its buffer is the result).
+    """
+    divisible = valid & (weight > 0)
+    if total.dtype == np.float64:
+        np.divide(total, weight, out=total, where=divisible)
+        total[~divisible] = np.nan
+        return total
+    result = np.full(total.shape, np.nan)
+    np.divide(total, weight, out=result, where=divisible, dtype=np.float64)
     return result
 
 
@@ -240,31 +342,39 @@ def compute(
     product = kc.astype(work) * ref_eto.astype(work, copy=False)
     eti = np.where(ok, product / work.type(top), np.nan).astype(np.float32)
     del product
-    cc = (w_shade * shade.astype(np.float32) + w_albedo * albedo.astype(np.float32)) + (w_eti * eti)
+    cc = w_shade * shade.astype(np.float32, copy=False)
+    cc += w_albedo * albedo.astype(np.float32, copy=False)
+    cc += w_eti * eti
     cc[~ok] = np.nan
     green = land & (np.nan_to_num(green_area) != 0)
     cc_green = np.where(green & ok, cc, np.float32(0))
     kernel = exponential_kernel(big_r)
-    num, den = _convolve_pair(cc_green, ok, kernel, np.float64)
+    big_total = float(kernel.sum(dtype=np.float32))
+    k_hat, shape = _kernel_spectrum(kernel, ok.shape, np.float64)
+    del kernel  # the kernel of a 1 m grid is larger than the grid itself
+    cc_park = _normalised(*_convolve_pair(cc_green, ok, k_hat, shape), ok)
+    del k_hat
     del cc_green
-    cc_park = np.full(cc.shape, np.nan)
-    np.divide(num, den, out=cc_park, where=ok & (den > 0))
-    cc_park *= float(kernel.sum(dtype=np.float32))
-    del num, den
+    cc_park *= big_total
     if green_sum is None:
         green_sum = green_area_sum(green_area, cell_size, green_area_cooling_distance)
     threshold = GREEN_AREA_M2 / float(cell_size) ** 2
-    keep_cc = (cc.astype(np.float64) >= cc_park) | (green_sum < threshold)
+    keep_cc = (cc >= cc_park) | (green_sum < threshold)  # compared in float64
     hm = np.where(keep_cc, cc, cc_park.astype(np.float32))
     hm[~ok] = np.nan
     t_nomix = np.float32(t_ref) + (np.float32(1) - hm) * np.float32(uhi_max)
     kernel = exponential_kernel(small_r)
-    excess = np.where(ok, t_nomix.astype(np.float64) - t_ref, 0.0)
-    num, den = _convolve_pair(excess, ok, kernel, np.float32)
-    t_air = np.full(cc.shape, np.nan)
-    np.divide(num, den, out=t_air, where=ok & (den > 0))
+    small_total = float(kernel.sum(dtype=np.float32))
+    k_hat, shape = _kernel_spectrum(kernel, ok.shape, np.float32)
+    del kernel
+    excess = t_nomix.astype(np.float64)
+    excess -= t_ref
+    excess[~ok] = 0.0
+    excess = excess.astype(np.float32)  # as the float32 FFT reads it
+    t_air = _normalised(*_convolve_pair(excess, ok, k_hat, shape), ok)
+    del excess
     t_air += t_ref
-    t_air *= float(kernel.sum(dtype=np.float32))
+    t_air *= small_total
     return CoolingResult(eti, cc, cc_park, green_sum, hm, t_nomix, t_air, top)
 
 

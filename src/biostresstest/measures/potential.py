@@ -106,20 +106,24 @@ def _wide_enough(
     The distance to the nearest cell outside ``mask`` is ``scipy.ndimage``'s exact Euclidean
     transform (float64 square root of the integer squared distance, times the cell size),
     computed only up to just past the largest width asked (farther cells pass every width).
+    Every cell is at least one cell from the edge, so widths up to two cells pass everywhere.
     """
-    if not any(w > grid.cell_size for w in widths):
-        return {w: np.ones(n + 1, bool) for w in widths}
+    result = {w: np.ones(n + 1, bool) for w in widths}
+    needs = {w for w in widths if w > 2 * grid.cell_size}
+    if not needs:
+        return result
     if mask.all():  # no cell outside the patch: only scipy's convention gives the distances
         edt = ndimage.distance_transform_edt(mask).ravel()[flat] * grid.cell_size
     else:
-        cap = int(np.ceil(max(widths) / (2 * grid.cell_size))) + 1
+        cap = int(np.ceil(max(needs) / (2 * grid.cell_size))) + 1
         outside = np.ascontiguousarray(~mask, dtype=np.uint8)
         column = hq_kernels.column_distance(outside, 0, mask.shape[0], cap, np.empty(0, np.int32))
         d2 = hq_kernels.squared_distance(column, cap).ravel()[flat]
         d2[(d2 < 0) | (d2 > cap * cap)] = 4 * cap * cap
         edt = np.sqrt(d2.astype(np.float64)) * grid.cell_size
     edt *= 2
-    return {w: np.bincount(cell_labels[edt >= w], minlength=n + 1) > 0 for w in set(widths)}
+    result |= {w: np.bincount(cell_labels[edt >= w], minlength=n + 1) > 0 for w in needs}
+    return result
 
 
 def potential_score(
