@@ -17,11 +17,14 @@ Parameters and their sources (``docs/method.md``, heat; ``shared/reference/metho
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
+from pyproj import Transformer
 
 from biostresstest.analysis.urban_cooling import CoolingWeights, class_parameters, urban_cooling
+from biostresstest.core.errors import CorruptInput
 from biostresstest.model.grid import AnalysisGrid
 from biostresstest.model.landcover import load_classes
 from biostresstest.pipeline.common import RunContext
@@ -36,7 +39,8 @@ GREEN_AREA_COOLING_DISTANCE_M = 450.0
 T_AIR_AVERAGE_RADIUS_M = 500.0
 """InVEST's recommended air-mixing radius, lower end of 500–600 m (methods.md §b.2)."""
 STATION = "Gilze-Rijen"
-"""KNMI station of the pilot gemeente Breda (350, about 6 km east of the city)."""
+"""Default KNMI station (350, next to the pilot gemeente Breda); a run takes the nearest one
+of its weather file (:func:`nearest_station`)."""
 HEAT_LAYERS = ("cooling_capacity", "heat_mitigation", "air_temperature")
 """The cell layers of the step (float32, NaN where a cell has no class)."""
 RASTER_DESCRIPTIONS = {
@@ -62,6 +66,29 @@ def heat_parameters(weather: FetchedFile, station: str = STATION) -> dict[str, A
     }
 
 
+def nearest_station(grid: AnalysisGrid, weather: FetchedFile) -> tuple[str, float]:
+    """The station of the weather file nearest to the centre of ``grid``, and its distance (km).
+
+    A far station (the mirror holds Gilze-Rijen and Eindhoven only) still gives a hot day's
+    reference, but a less local one: the distance is kept in the run's parameters.
+    """
+    xmin, ymin, xmax, ymax = grid.bounds
+    to_rd = Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True)
+    centre = ((xmin + xmax) / 2, (ymin + ymax) / 2)
+    distances = {}
+    for name in knmi.stations_in(weather):
+        x, y = to_rd.transform(*knmi.STATION_LONLAT[name])
+        distances[name] = math.hypot(x - centre[0], y - centre[1]) / 1000
+    if not distances:
+        raise CorruptInput(
+            f"the weather file {weather.path} holds none of the KNMI stations "
+            f"{', '.join(knmi.STATIONS.values())}",
+            hint="use the KNMI daggegevens of a station near the area",
+        )
+    station = min(distances, key=lambda name: distances[name])
+    return station, round(distances[station], 1)
+
+
 def heat_step(
     ctx: RunContext,
     classes: np.ndarray,
@@ -75,7 +102,8 @@ def heat_step(
     layers of :data:`HEAT_LAYERS`.
     """
     table = load_classes()
-    params = heat_parameters(weather)
+    station, distance_km = nearest_station(grid, weather)
+    params = {**heat_parameters(weather, station), "station_distance_km": distance_km}
     key = step_key(
         "heat",
         depends=depends,

@@ -43,6 +43,24 @@ SPEC = SourceSpec(
 
 STATIONS = {"350": "Gilze-Rijen", "370": "Eindhoven", "260": "De Bilt"}
 """KNMI station numbers and the names the mirror copy uses."""
+STATION_LONLAT = {
+    "Gilze-Rijen": (4.936, 51.566),
+    "Eindhoven": (5.377, 51.451),
+    "De Bilt": (5.180, 52.100),
+}
+"""Where the stations stand (WGS84 lon, lat; KNMI station list)."""
+
+
+def stations_in(fetched: FetchedFile) -> list[str]:
+    """Names of the stations of :data:`STATIONS` with days in the file."""
+    found = []
+    for name in STATIONS.values():
+        try:
+            read_daily(fetched, name)
+        except InvalidInput:  # no days of this station
+            continue
+        found.append(name)
+    return found
 SUMMER_DAY_C = 25.0
 """KNMI's *zomerse dag*: TX >= 25 °C."""
 TROPICAL_DAY_C = 30.0
