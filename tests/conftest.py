@@ -14,7 +14,10 @@ from biostresstest.pipeline.run import RunSummary, run_gemeente
 from biostresstest.pipeline.run_area import run_area
 
 REPO = Path(__file__).resolve().parents[1]
-pytest_plugins = ["postgis_fixtures"]  # postgis_url, postgis_schema (PostGIS store tests)
+pytest_plugins = [
+    "postgis_fixtures",  # postgis_url, postgis_schema (PostGIS store tests)
+    "web_server",  # server, page (the map app in chromium, browser tests)
+]
 
 
 def _mirror() -> Path:

@@ -4,30 +4,19 @@ the seven classes distinguishable with colour-vision deficiencies."""
 from __future__ import annotations
 
 import itertools
-import shutil
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-import uvicorn
 from colorspacious import cspace_convert, deltaE
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
+from web_server import settle
 
 from biostresstest.analysis.scoring import SCORE_CLASSES
-from biostresstest.core.settings import Settings
-from biostresstest.model.embedded import EmbeddedStore
-from biostresstest.pipeline.run import RunSummary
-from biostresstest.web.app import check_frontend, create_app
 
 REPO = Path(__file__).resolve().parents[1]
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
 LAYERS = [
     "score",
     "habitat_quality",
@@ -72,48 +61,13 @@ def test_classes_run_from_dark_red_to_dark_green() -> None:
     assert max(lightness) == lightness[3]  # the middle class is the lightest
 
 
-# --- the browser ----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def server(
-    breda: tuple[Settings, RunSummary],
-    otterlo: tuple[Settings, RunSummary],
-    breda_store: EmbeddedStore,
-) -> Iterator[str]:
-    check_frontend()
-    settings, _ = breda
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    app = create_app(settings, breda_store)
-    instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not instance.started:
-        assert time.monotonic() < deadline, "the app did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def page(server: str) -> Iterator[Page]:
-    assert AXE.is_file(), "axe-core is missing: run `npm ci` (make vendor)"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 860})
-        page.goto(server + "/")
-        page.wait_for_function("window.bst && window.bst.ready === true", timeout=60_000)
-        yield page
-        browser.close()
+# --- the browser (fixtures ``server`` and ``page``: tests/web_server.py) -----------------------
 
 
 def _axe(page: Page, context: str = "document") -> list[dict[str, Any]]:
     """Serious and critical WCAG 2.1 A/AA violations on the page as it is now."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
+        assert AXE.is_file(), "axe-core is missing: run `npm ci` (make vendor)"
         page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         f"""async () => {{
@@ -126,18 +80,11 @@ def _axe(page: Page, context: str = "document") -> list[dict[str, Any]]:
     return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
-def _settle(page: Page) -> None:
-    page.wait_for_timeout(150)
-    page.wait_for_function(
-        "window.bst.map.loaded() && window.bst.map.areTilesLoaded()", timeout=30_000
-    )
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("layer", LAYERS)
 def test_axe_map_view_with_each_layer(page: Page, layer: str) -> None:
     page.check(f"input[name=view][value={layer}]")
-    _settle(page)
+    settle(page)
     assert _axe(page) == []
 
 
@@ -217,7 +164,7 @@ def test_keyboard_only(page: Page, server: str, artifacts: Path) -> None:
     page.wait_for_selector("#search-results button")
     assert page.evaluate("document.activeElement.closest('#search-results') !== null")
     page.keyboard.press("Enter")
-    _settle(page)
+    settle(page)
     assert page.evaluate("window.bst.map.getZoom()") > 13
     # layer switcher: arrow keys move between the radio buttons
     _tab_to(page, "input[name=view]")

@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 import rasterio
 from click.testing import CliRunner
+from invest_golden import raster_difference, rewrite_raster
+from rasterio.transform import from_origin
 
 from biostresstest.analysis import habitat_quality as hq
 from biostresstest.analysis import hq_kernels as hk
@@ -69,16 +71,7 @@ def assert_matches_golden(case: str, out: Path) -> dict[str, float]:
                 atol=TOLERANCE,
             )
             continue
-        with rasterio.open(expected) as e_ds, rasterio.open(ours) as o_ds:
-            e, o = e_ds.read(1), o_ds.read(1)
-            assert o_ds.dtypes == e_ds.dtypes, f"{case}/{name}: dtype"
-            assert o_ds.nodata == e_ds.nodata, f"{case}/{name}: nodata"
-            assert o_ds.transform.almost_equals(e_ds.transform), f"{case}/{name}: grid"
-            assert o_ds.crs == e_ds.crs
-            e_mask, o_mask = e == e_ds.nodata, o == o_ds.nodata
-        assert np.array_equal(e_mask, o_mask), f"{case}/{name}: nodata masks differ"
-        diff = np.abs(o[~o_mask].astype(np.float64) - e[~e_mask].astype(np.float64))
-        diffs[name] = float(diff.max()) if diff.size else 0.0
+        diffs[name], _ = raster_difference(expected, ours)
         assert diffs[name] <= TOLERANCE, f"{case}/{name}: max |diff| {diffs[name]}"
     return diffs
 
@@ -194,22 +187,14 @@ def test_land_cover_value_missing_from_table(case_copy: Path, tmp_path: Path) ->
 
 def test_geographic_crs_is_refused(case_copy: Path, tmp_path: Path) -> None:
     lulc = case_copy / "lulc_cur.tif"
-    with rasterio.open(lulc) as ds:
-        profile, data = ds.profile, ds.read(1)
-    profile.update(crs="EPSG:4326", transform=rasterio.transform.from_origin(5.0, 52.0, 1e-4, 1e-4))
-    with rasterio.open(lulc, "w", **profile) as ds:
-        ds.write(data, 1)
+    rewrite_raster(lulc, crs="EPSG:4326", transform=from_origin(5.0, 52.0, 1e-4, 1e-4))
     message = problems_of(linear_args(case_copy), tmp_path, CRSMismatch)
     assert f"{lulc}: the land cover must be in a projected CRS" in message
 
 
 def test_rasters_that_do_not_overlap(case_copy: Path, tmp_path: Path) -> None:
     threat = case_copy / "threats" / "roads_c.tif"
-    with rasterio.open(threat) as ds:
-        profile, data = ds.profile, ds.read(1)
-    profile.update(transform=rasterio.transform.from_origin(10_000.0, 400_000.0, 10.0, 10.0))
-    with rasterio.open(threat, "w", **profile) as ds:
-        ds.write(data, 1)
+    rewrite_raster(threat, transform=from_origin(10_000.0, 400_000.0, 10.0, 10.0))
     message = problems_of(linear_args(case_copy), tmp_path)
     assert (
         f"{threat}: threat raster ({case_copy / 'threats.csv'}, row 3, column 'cur_path') "
@@ -219,11 +204,8 @@ def test_rasters_that_do_not_overlap(case_copy: Path, tmp_path: Path) -> None:
 
 def test_future_land_cover_that_does_not_overlap(case_copy: Path, tmp_path: Path) -> None:
     fut = case_copy / "lulc_fut.tif"
-    with rasterio.open(case_copy / "lulc_cur.tif") as ds:
-        profile, data = ds.profile, ds.read(1)
-    profile.update(transform=rasterio.transform.from_origin(10_000.0, 400_000.0, 10.0, 10.0))
-    with rasterio.open(fut, "w", **profile) as ds:
-        ds.write(data, 1)
+    far = from_origin(10_000.0, 400_000.0, 10.0, 10.0)
+    rewrite_raster(case_copy / "lulc_cur.tif", fut, transform=far)
     message = problems_of(linear_args(case_copy, lulc_fut=fut), tmp_path)
     assert f"{fut}: does not overlap the current land cover" in message
     # and the threats table lacks fut_path, which InVEST requires with a future land cover

@@ -3,90 +3,36 @@ language, and the buurt comparison."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
+from web_server import settle
 
-from biostresstest.core.settings import Settings
-from biostresstest.model.embedded import EmbeddedStore
-from biostresstest.pipeline.run import RunSummary
-from biostresstest.web.app import check_frontend, create_app
-
-pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def server(breda: tuple[Settings, RunSummary], breda_store: EmbeddedStore) -> Iterator[str]:
-    check_frontend()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(breda[0], breda_store), host="127.0.0.1", port=port, log_level="warning"
-    )
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not instance.started:
-        assert time.monotonic() < deadline, "the app did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def page(server: str) -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 860})
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(server + "/")
-        page.wait_for_function("window.bst && window.bst.ready === true", timeout=60_000)
-        yield page
-        assert not errors, errors
-        browser.close()
-
-
-def _settle(page: Page) -> None:
-    page.wait_for_timeout(150)
-    page.wait_for_function(
-        "window.bst.map.loaded() && window.bst.map.areTilesLoaded()", timeout=30_000
-    )
+pytestmark = pytest.mark.browser  # fixtures ``server`` and ``page``: tests/web_server.py
 
 
 def test_switch_layers(page: Page, artifacts: Path) -> None:
     page.evaluate("window.bst.map.jumpTo({center: [4.776, 51.588], zoom: 12.5})")
     page.check("input[name=view][value=habitat_quality]")
-    _settle(page)
+    settle(page)
     assert page.locator("#legend-title").inner_text().startswith("Habitatkwaliteit")
     assert page.locator("#legend li").count() == 7
     paint = page.evaluate("window.bst.map.getPaintProperty('buurt-fill', 'fill-color')")
     assert paint[0] == "step" and paint[1][1] == ["get", "habitat_quality"]
     page.screenshot(path=str(artifacts / "layer-habitat-quality.png"))
     page.check("input[name=view][value=distance_to_core]")
-    _settle(page)
+    settle(page)
     assert "hoger is slechter" in page.locator("#legend-title").inner_text()
     page.check("input[name=view][value=landcover]")
-    _settle(page)
+    settle(page)
     assert page.evaluate("window.bst.map.getLayoutProperty('cells-landcover', 'visibility')") == (
         "visible"
     )
     assert page.evaluate("window.bst.map.getLayoutProperty('buurt-fill', 'visibility')") == "none"
     page.screenshot(path=str(artifacts / "layer-landcover.png"))
     page.check("input[name=view][value=koppelkans_class]")  # a layer the run published
-    _settle(page)
+    settle(page)
     visible = "window.bst.map.getLayoutProperty('cells-koppelkans_class', 'visibility')"
     assert page.evaluate(visible) == "visible"
     assert page.locator("#legend-title").inner_text() == "Koppelkansen"

@@ -6,26 +6,22 @@ Run it with the project's venv (it needs numpy, rasterio and pyogrio)::
 
 It
 1. builds natcap.invest 3.20.2 in a separate venv if that venv lacks it (the recipe of
-   ``shared/reference/invest.md`` §1; needs ``apt-get install -y libgdal-dev gdal-bin``);
+   ``shared/reference/invest.md`` §1 in ``tests/golden/_invest_cases.py``; needs
+   ``apt-get install -y libgdal-dev gdal-bin``);
 2. writes each synthetic case's inputs (EPSG:28992 land cover, threat rasters, tables, an access
    vector) into ``<case>/input/``, all from fixed seeds;
 3. runs ``natcap.invest.habitat_quality.execute`` on each case in a temporary workspace;
 4. stores InVEST's outputs, re-compressed with DEFLATE, in ``<case>/expected/``;
 5. writes ``manifest.json``: versions, each case's arguments and notes, and every file's SHA-256.
 
+``--out DIR`` writes the files into another folder, ``--only CASE ...`` remakes some cases.
+
 The tests read only the stored files: CI has no natcap.invest.
 """
 
 from __future__ import annotations
 
-import argparse
-import hashlib
-import json
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,17 +29,13 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import rasterio
 import shapely
-from affine import Affine
-from rasterio.crs import CRS
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import _invest_cases as golden
 
 HERE = Path(__file__).resolve().parent
-INVEST_VERSION = "3.20.2"
-DEFAULT_VENV = Path("/tmp/invest-venv")
-RD_NEW = CRS.from_epsg(28992)
 ORIGIN = (155_000.0, 463_000.0)  # somewhere near Amersfoort, top-left corner
-PROFILE = {"driver": "GTiff", "compress": "deflate", "tiled": False}
 GOLDEN_OUTPUTS = (
     "deg_sum_c.tif",
     "quality_c.tif",
@@ -75,134 +67,28 @@ SENSITIVITY = {  # threat kind -> sensitivity of classes 1..8
 
 
 # --------------------------------------------------------------------------------------------
-# Building natcap.invest
-# --------------------------------------------------------------------------------------------
-
-
-def invest_version(venv: Path) -> str | None:
-    """The natcap.invest version installed in ``venv``, or None."""
-    python = venv / "bin" / "python"
-    if not python.exists():
-        return None
-    done = subprocess.run(
-        [str(python), "-c", "import natcap.invest; print(natcap.invest.__version__)"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stdout.strip() if done.returncode == 0 else None
-
-
-def build_invest(venv: Path) -> None:
-    """Build natcap.invest 3.20.2 from sdist into ``venv`` (invest.md §1, about 4 minutes)."""
-    if shutil.which("gdal-config") is None:
-        sys.exit(
-            "gdal-config not found: run `apt-get update && apt-get install -y libgdal-dev gdal-bin`"
-        )
-    gdal = subprocess.run(
-        ["gdal-config", "--version"], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    pip = [str(venv / "bin" / "pip"), "install", "--no-input"]
-    env = dict(os.environ, PATH=f"{venv / 'bin'}:{os.environ['PATH']}")
-    steps = [
-        ["python3", "-m", "venv", str(venv)],
-        [*pip, "-U", "pip", "setuptools>=77", "wheel"],
-        [*pip, "numpy<2", "cython<3.2", "setuptools_scm>=8", "babel"],
-        [*pip, "--no-build-isolation", f"GDAL=={gdal}"],
-        [*pip, "--no-build-isolation", "pygeoprocessing==2.4.11", "numpy<2", f"GDAL=={gdal}"],
-        [
-            *pip,
-            "--no-build-isolation",
-            f"natcap.invest=={INVEST_VERSION}",
-            "pygeoprocessing==2.4.11",
-            "numpy<2",
-            f"GDAL=={gdal}",
-        ],
-    ]
-    for step in steps:
-        print("+", " ".join(step), flush=True)
-        subprocess.run(step, check=True, env=env)
-
-
-INVEST_RUNNER = r"""
-import json, logging, sys
-logging.basicConfig(level=logging.WARNING)
-from natcap.invest import habitat_quality
-args = json.loads(sys.argv[1])
-errors = habitat_quality.validate(args)
-if errors:
-    print(json.dumps({"validation": [[list(k), m] for k, m in errors]}))
-    sys.exit(3)
-habitat_quality.execute(args)
-"""
-
-VERSIONS_PROBE = r"""
-import json, numpy, pygeoprocessing, natcap.invest, taskgraph
-from osgeo import gdal
-print(json.dumps({"natcap.invest": natcap.invest.__version__,
-    "pygeoprocessing": pygeoprocessing.__version__, "taskgraph": taskgraph.__version__,
-    "gdal": gdal.__version__, "numpy": numpy.__version__}))
-"""
-
-
-# --------------------------------------------------------------------------------------------
 # Synthetic inputs
 # --------------------------------------------------------------------------------------------
-
-
-def smooth_field(rng: np.random.Generator, shape: tuple[int, int], scale: int) -> np.ndarray:
-    """Blocky noise smoothed by box sums: a cheap stand-in for a landscape pattern."""
-    coarse = rng.random((shape[0] // scale + 3, shape[1] // scale + 3))
-    fine = np.kron(coarse, np.ones((scale, scale)))
-    kernel = np.ones(scale) / scale
-    for axis in (0, 1):
-        fine = np.apply_along_axis(lambda v: np.convolve(v, kernel, mode="same"), axis, fine)
-    return fine[: shape[0], : shape[1]]
 
 
 def landscape(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
     """A land-cover map with classes 1..8: towns, a road grid, farmland, forest, water."""
     rows, cols = shape
-    base = smooth_field(rng, shape, 12)
-    wet = smooth_field(rng, shape, 20)
+    base = golden.smooth_field(rng, shape, 12)
+    wet = golden.smooth_field(rng, shape, 20)
     lulc = np.full(shape, 4, dtype=np.int16)  # grassland
     lulc[base < 0.35] = 3  # arable
     lulc[base > 0.62] = 5  # forest
     lulc[(base > 0.5) & (base <= 0.62) & (wet < 0.45)] = 6  # heath
     lulc[wet > 0.72] = 8  # wetland
     lulc[wet > 0.8] = 7  # water
-    towns = smooth_field(rng, shape, 9)
+    towns = golden.smooth_field(rng, shape, 9)
     lulc[towns > 0.74] = 1  # urban
     for r in range(int(rng.integers(8, 20)), rows, int(rng.integers(35, 60))):
         lulc[r, :] = 2
     for c in range(int(rng.integers(5, 25)), cols, int(rng.integers(40, 70))):
         lulc[:, c] = 2
     return lulc
-
-
-def write_raster(
-    path: Path,
-    array: np.ndarray,
-    pixel: tuple[float, float] = (10.0, 10.0),
-    origin: tuple[float, float] = ORIGIN,
-    nodata: float | None = None,
-    crs: CRS = RD_NEW,
-) -> None:
-    """A single-band GeoTIFF with north-up pixels of ``pixel`` (width, height) metres."""
-    transform = Affine(pixel[0], 0.0, origin[0], 0.0, -pixel[1], origin[1])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    profile = dict(PROFILE)
-    profile.update(
-        height=array.shape[0],
-        width=array.shape[1],
-        count=1,
-        dtype=array.dtype.name,
-        crs=crs,
-        transform=transform,
-        nodata=nodata,
-    )
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(array, 1)
 
 
 @dataclass
@@ -482,14 +368,11 @@ CASE_BUILDERS: tuple[Callable[[np.random.Generator], Case], ...] = (
 
 def write_case(case: Case, folder: Path) -> dict[str, Any]:
     """Write a case's inputs into ``folder/input`` and return InVEST's args (relative paths)."""
-    inp = folder / "input"
-    if inp.exists():
-        shutil.rmtree(inp)
-    inp.mkdir(parents=True)
+    inp = golden.fresh_input(folder)
     args: dict[str, Any] = {"half_saturation_constant": case.half_saturation}
     for scen, arr in case.lulc.items():
         name = f"lulc_{scen}.tif"
-        write_raster(inp / name, arr, pixel=case.lulc_pixel, nodata=case.lulc_nodata)
+        golden.write_raster(inp / name, arr, ORIGIN, pixel=case.lulc_pixel, nodata=case.lulc_nodata)
         args[f"lulc_{scen}_path"] = name
     scen_col = {"cur": "cur_path", "fut": "fut_path", "bas": "base_path"}
     columns = ["threat", "max_dist", "weight", "decay", "cur_path", "fut_path"]
@@ -501,11 +384,11 @@ def write_case(case: Case, folder: Path) -> dict[str, Any]:
         paths = {}
         for scen, arr in threat.rasters.items():
             rel = f"threats/{threat.name.strip().lower()}_{scen[0]}.tif"
-            write_raster(
+            golden.write_raster(
                 inp / rel,
                 arr.astype(threat.dtype),
+                threat.origin,
                 pixel=threat.pixel,
-                origin=threat.origin,
                 nodata=threat.nodata,
             )
             paths[scen_col[scen]] = rel
@@ -532,100 +415,41 @@ def write_case(case: Case, folder: Path) -> dict[str, Any]:
     return args
 
 
-def absolute_args(args: dict[str, Any], inp: Path, workspace: Path) -> dict[str, Any]:
-    """InVEST's args with absolute paths and the fixed settings."""
-    full = {k: (str(inp / v) if k.endswith("_path") else v) for k, v in args.items()}
-    full.update(workspace_dir=str(workspace), results_suffix="", n_workers=-1)
+def invest_args(args: dict[str, Any], inp: Path) -> dict[str, Any]:
+    """InVEST's args with absolute paths, the fixed settings and no future or baseline."""
+    full = golden.absolute_args(args, inp)
     for key in ("lulc_fut_path", "lulc_bas_path", "access_vector_path"):
         full.setdefault(key, "")
     return full
 
 
-def recompress(src: Path, dst: Path) -> None:
-    """Copy a GeoTIFF with DEFLATE compression, keeping dtype, nodata and grid."""
-    with rasterio.open(src) as ds:
-        profile = ds.profile.copy()
-        data = ds.read(1)
-    for key in ("blockxsize", "blockysize", "tiled", "compress", "interleave", "BIGTIFF"):
-        profile.pop(key, None)
-    profile.update(driver="GTiff", compress="deflate", predictor=1)
-    with rasterio.open(dst, "w", **profile) as out:
-        out.write(data, 1)
-
-
-def sha256(path: Path) -> str:
-    """The hex SHA-256 of a file."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def main() -> None:
     """Build InVEST if needed, write every case, run InVEST and store the outputs."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--invest-venv", type=Path, default=DEFAULT_VENV)
-    parser.add_argument("--only", nargs="*", help="case names to regenerate (default: all)")
-    opts = parser.parse_args()
-    venv: Path = opts.invest_venv
-    if invest_version(venv) != INVEST_VERSION:
-        build_invest(venv)
-    python = str(venv / "bin" / "python")
-    versions = json.loads(
-        subprocess.run(
-            [python, "-c", VERSIONS_PROBE], capture_output=True, text=True, check=True
-        ).stdout
-    )
-    manifest_path = HERE / "manifest.json"
-    manifest: dict[str, Any] = (
-        json.loads(manifest_path.read_text("utf-8")) if manifest_path.exists() else {"cases": {}}
-    )
+    opts = golden.options(__doc__.splitlines()[0], HERE)
+    python = golden.invest_python(opts.invest_venv)
+    packages = ("natcap.invest", "pygeoprocessing", "taskgraph", "gdal", "numpy")
+    manifest_path = opts.out / "manifest.json"
+    manifest = golden.read_manifest(manifest_path, {"cases": {}})
     manifest["generator"] = "tests/golden/habitat_quality/generate.py"
-    manifest["versions"] = versions
+    manifest["versions"] = golden.invest_versions(python, packages)
     manifest["tolerance"] = 1e-6
-    rng_seed = 20261100
-    for index, builder in enumerate(CASE_BUILDERS):
-        case = builder(np.random.default_rng(rng_seed + index))
-        if opts.only and case.name not in opts.only:
-            continue
-        folder = HERE / case.name
+    for case in golden.seeded_cases(CASE_BUILDERS, 20261100, opts.only):
+        folder = opts.out / case.name
         args = write_case(case, folder)
-        expected = folder / "expected"
-        if expected.exists():
-            shutil.rmtree(expected)
-        expected.mkdir()
-        with tempfile.TemporaryDirectory(prefix=f"hq-golden-{case.name}-") as tmp:
-            workspace = Path(tmp) / "ws"
-            full = absolute_args(args, folder / "input", workspace)
-            done = subprocess.run(
-                [python, "-c", INVEST_RUNNER, json.dumps(full)],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if done.returncode != 0:
-                sys.exit(f"InVEST failed on {case.name}:\n{done.stdout}\n{done.stderr[-4000:]}")
-            stored = []
-            for name in GOLDEN_OUTPUTS:
-                src = workspace / name
-                if not src.exists():
-                    continue
-                if name.endswith(".tif"):
-                    recompress(src, expected / name)
-                else:
-                    shutil.copyfile(src, expected / name)
-                stored.append(name)
-            warnings = [ln for ln in done.stderr.splitlines() if "WARNING" in ln]
-        files = sorted(p for p in folder.rglob("*") if p.is_file())
+        full = invest_args(args, folder / "input")
+        model = "natcap.invest.habitat_quality"
+        stored, warnings = golden.run_case(
+            python, model, full, folder / "expected", GOLDEN_OUTPUTS, optional=True
+        )
         manifest["cases"][case.name] = {
             "note": case.note,
             "args": args,
             "outputs": stored,
             "invest_warnings": warnings,
-            "sha256": {str(p.relative_to(folder)): sha256(p) for p in files},
+            "sha256": golden.file_hashes(folder),
         }
         print(f"{case.name}: {', '.join(stored)}")
-    manifest["cases"] = dict(sorted(manifest["cases"].items()))
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
-    total = sum(p.stat().st_size for p in HERE.rglob("*") if p.is_file())
-    print(f"golden folder: {total / 1e6:.2f} MB; manifest: {manifest_path}")
+    golden.write_manifest(manifest_path, manifest)
 
 
 if __name__ == "__main__":

@@ -8,20 +8,15 @@ It writes each synthetic case's inputs (land cover, ET0 raster, AOI, biophysical
 ``<case>/input/`` from fixed seeds, runs ``natcap.invest.urban_cooling_model.execute`` with
 ``cc_method=factors`` in a temporary workspace, stores ``cc.tif``, ``hm.tif`` and ``T_air.tif``
 (re-compressed with DEFLATE) in ``<case>/expected/`` and records versions, arguments and
-checksums in ``manifest.json``. natcap.invest is built by
-``tests/golden/habitat_quality/generate.py`` (the recipe of ``shared/reference/invest.md`` §1).
+checksums in ``manifest.json``. ``tests/golden/_invest_cases.py`` builds natcap.invest in the
+venv if it lacks it (the recipe of ``shared/reference/invest.md`` §1); ``--out DIR`` writes the
+files into another folder, ``--only CASE ...`` remakes some cases.
 The tests read only the stored files: CI has no natcap.invest.
 """
 
 from __future__ import annotations
 
-import argparse
-import hashlib
-import json
-import shutil
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,14 +24,12 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import rasterio
 import shapely
-from affine import Affine
-from rasterio.crs import CRS
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import _invest_cases as golden
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_VENV = Path("/tmp/invest-venv")
-RD_NEW = CRS.from_epsg(28992)
 ORIGIN = (155_000.0, 463_000.0)
 OUTPUTS = ("cc.tif", "hm.tif", "T_air.tif")
 # code, name, kc, green_area, shade, albedo
@@ -51,39 +44,10 @@ CLASSES = (
     (8, "shrubs", 0.85, 1, 0.5, 0.18),
 )
 
-INVEST_RUNNER = r"""
-import json, logging, sys
-logging.basicConfig(level=logging.WARNING)
-from natcap.invest import urban_cooling_model as ucm
-args = json.loads(sys.argv[1])
-errors = ucm.validate(args)
-if errors:
-    print(json.dumps({"validation": [[list(k), m] for k, m in errors]}))
-    sys.exit(3)
-ucm.execute(args)
-"""
-VERSIONS_PROBE = r"""
-import json, numpy, pygeoprocessing, natcap.invest
-from osgeo import gdal
-print(json.dumps({"natcap.invest": natcap.invest.__version__,
-    "pygeoprocessing": pygeoprocessing.__version__, "gdal": gdal.__version__,
-    "numpy": numpy.__version__}))
-"""
-
-
-def smooth(rng: np.random.Generator, shape: tuple[int, int], scale: int) -> np.ndarray:
-    """Blocky noise smoothed by box sums."""
-    coarse = rng.random((shape[0] // scale + 3, shape[1] // scale + 3))
-    fine = np.kron(coarse, np.ones((scale, scale)))
-    kernel = np.ones(scale) / scale
-    for axis in (0, 1):
-        fine = np.apply_along_axis(lambda v: np.convolve(v, kernel, mode="same"), axis, fine)
-    return fine[: shape[0], : shape[1]]
-
 
 def town(rng: np.random.Generator, shape: tuple[int, int], park: bool = True) -> np.ndarray:
     """A town: buildings, paved yards, gardens, streets, scattered green, a pond, a park."""
-    base = smooth(rng, shape, 8)
+    base = golden.smooth_field(rng, shape, 8)
     lulc = np.full(shape, 3, np.int16)
     lulc[base > 0.45] = 1
     lulc[(base > 0.3) & (base <= 0.45)] = 4
@@ -104,31 +68,7 @@ def town(rng: np.random.Generator, shape: tuple[int, int], park: bool = True) ->
 
 def eto_field(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
     """ET0 in mm for a hot day: 4..6 with a smooth gradient."""
-    return (4.0 + 2.0 * smooth(rng, shape, 15)).astype(np.float32)
-
-
-def write_raster(
-    path: Path,
-    array: np.ndarray,
-    pixel: tuple[float, float] = (10.0, 10.0),
-    origin: tuple[float, float] = ORIGIN,
-    nodata: float | None = None,
-) -> None:
-    transform = Affine(pixel[0], 0.0, origin[0], 0.0, -pixel[1], origin[1])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    profile = {
-        "driver": "GTiff",
-        "compress": "deflate",
-        "height": array.shape[0],
-        "width": array.shape[1],
-        "count": 1,
-        "dtype": array.dtype.name,
-        "crs": RD_NEW,
-        "transform": transform,
-        "nodata": nodata,
-    }
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(array, 1)
+    return (4.0 + 2.0 * golden.smooth_field(rng, shape, 15)).astype(np.float32)
 
 
 @dataclass
@@ -250,17 +190,10 @@ CASE_BUILDERS: tuple[Callable[[np.random.Generator], Case], ...] = (
 
 def write_case(case: Case, folder: Path) -> dict[str, Any]:
     """Write the inputs into ``folder/input`` and return InVEST's args (relative paths)."""
-    inp = folder / "input"
-    if inp.exists():
-        shutil.rmtree(inp)
-    inp.mkdir(parents=True)
-    write_raster(inp / "lulc.tif", case.lulc, pixel=case.lulc_pixel, nodata=case.lulc_nodata)
-    write_raster(
-        inp / "ref_eto.tif",
-        case.eto,
-        pixel=case.eto_pixel,
-        origin=case.eto_origin,
-        nodata=case.eto_nodata,
+    inp = golden.fresh_input(folder)
+    golden.write_raster(inp / "lulc.tif", case.lulc, ORIGIN, case.lulc_pixel, case.lulc_nodata)
+    golden.write_raster(
+        inp / "ref_eto.tif", case.eto, case.eto_origin, case.eto_pixel, case.eto_nodata
     )
     frame = gpd.GeoDataFrame({"name": ["aoi"]}, geometry=[case.aoi], crs="EPSG:28992")
     frame.to_crs(case.aoi_crs).to_file(inp / "aoi.gpkg", driver="GPKG")
@@ -278,95 +211,31 @@ def write_case(case: Case, folder: Path) -> dict[str, Any]:
     }
 
 
-def absolute_args(args: dict[str, Any], inp: Path, workspace: Path) -> dict[str, Any]:
-    full = {k: (str(inp / v) if k.endswith("_path") else v) for k, v in args.items()}
-    full.update(
-        workspace_dir=str(workspace),
-        results_suffix="",
-        n_workers=-1,
-        do_energy_valuation=False,
-        do_productivity_valuation=False,
-    )
-    return full
-
-
-def recompress(src: Path, dst: Path) -> None:
-    with rasterio.open(src) as ds:
-        profile = ds.profile.copy()
-        data = ds.read(1)
-    for key in ("blockxsize", "blockysize", "tiled", "compress", "interleave", "BIGTIFF"):
-        profile.pop(key, None)
-    profile.update(driver="GTiff", compress="deflate", predictor=1)
-    with rasterio.open(dst, "w", **profile) as out:
-        out.write(data, 1)
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--invest-venv", type=Path, default=DEFAULT_VENV)
-    parser.add_argument("--only", nargs="*", help="case names to regenerate (default: all)")
-    opts = parser.parse_args()
-    python = str(opts.invest_venv / "bin" / "python")
-    if not Path(python).exists():
-        sys.exit(
-            f"no natcap.invest venv at {opts.invest_venv}: build it with "
-            "tests/golden/habitat_quality/generate.py"
-        )
-    versions = json.loads(
-        subprocess.run(
-            [python, "-c", VERSIONS_PROBE], capture_output=True, text=True, check=True
-        ).stdout
-    )
-    manifest_path = HERE / "manifest.json"
-    manifest: dict[str, Any] = (
-        json.loads(manifest_path.read_text("utf-8")) if manifest_path.exists() else {"cases": {}}
-    )
+    """Write every case, run InVEST on it and store the outputs."""
+    opts = golden.options(__doc__.splitlines()[0], HERE)
+    python = golden.invest_python(opts.invest_venv)
+    packages = ("natcap.invest", "pygeoprocessing", "gdal", "numpy")
+    manifest_path = opts.out / "manifest.json"
+    manifest = golden.read_manifest(manifest_path, {"cases": {}})
     manifest["generator"] = "tests/golden/urban_cooling/generate.py"
-    manifest["versions"] = versions
+    manifest["versions"] = golden.invest_versions(python, packages)
     manifest["tolerance"] = {"cc": 1e-6, "hm": 1e-6, "T_air": 1e-4}
-    for index, builder in enumerate(CASE_BUILDERS):
-        case = builder(np.random.default_rng(20261128 + index))
-        if opts.only and case.name not in opts.only:
-            continue
-        folder = HERE / case.name
+    for case in golden.seeded_cases(CASE_BUILDERS, 20261128, opts.only):
+        folder = opts.out / case.name
         args = write_case(case, folder)
-        expected = folder / "expected"
-        if expected.exists():
-            shutil.rmtree(expected)
-        expected.mkdir()
-        with tempfile.TemporaryDirectory(prefix=f"ucm-golden-{case.name}-") as tmp:
-            workspace = Path(tmp) / "ws"
-            done = subprocess.run(
-                [
-                    python,
-                    "-c",
-                    INVEST_RUNNER,
-                    json.dumps(absolute_args(args, folder / "input", workspace)),
-                ],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if done.returncode != 0:
-                sys.exit(f"InVEST failed on {case.name}:\n{done.stdout}\n{done.stderr[-4000:]}")
-            for name in OUTPUTS:
-                recompress(workspace / name, expected / name)
-        files = sorted(p for p in folder.rglob("*") if p.is_file())
+        full = golden.absolute_args(args, folder / "input")
+        full.update(do_energy_valuation=False, do_productivity_valuation=False)
+        model = "natcap.invest.urban_cooling_model"
+        stored, _ = golden.run_case(python, model, full, folder / "expected", OUTPUTS)
         manifest["cases"][case.name] = {
             "note": case.note,
             "args": args,
-            "outputs": list(OUTPUTS),
-            "sha256": {str(p.relative_to(folder)): sha256(p) for p in files},
+            "outputs": stored,
+            "sha256": golden.file_hashes(folder),
         }
         print(f"{case.name}: done")
-    manifest["cases"] = dict(sorted(manifest["cases"].items()))
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
-    total = sum(p.stat().st_size for p in HERE.rglob("*") if p.is_file())
-    print(f"golden folder: {total / 1e6:.2f} MB")
+    golden.write_manifest(manifest_path, manifest)
 
 
 if __name__ == "__main__":

@@ -4,33 +4,29 @@ Run it with the project's venv (it needs numpy, rasterio and geopandas)::
 
     .venv/bin/python tests/golden/urban_flood/generate.py [--invest-venv /tmp/invest-venv]
 
-The venv must already hold natcap.invest 3.20.2 (build it with
-``tests/golden/habitat_quality/generate.py``, the recipe of ``shared/reference/invest.md`` §1).
-For each synthetic case it writes the inputs (EPSG:28992 land cover, soil groups, AOI, CN table)
-into ``<case>/input/`` from fixed seeds, runs ``natcap.invest.urban_flood_risk_mitigation`` in a
-temporary workspace, stores InVEST's rasters (DEFLATE) in ``<case>/expected/`` and writes
-``manifest.json`` (versions, arguments, SHA-256 of every file). The tests read only these files.
+``tests/golden/_invest_cases.py`` builds natcap.invest 3.20.2 in the venv if it lacks it (the
+recipe of ``shared/reference/invest.md`` §1). For each synthetic case it writes the inputs
+(EPSG:28992 land cover, soil groups, AOI, CN table) into ``<case>/input/`` from fixed seeds, runs
+``natcap.invest.urban_flood_risk_mitigation`` in a temporary workspace, stores InVEST's rasters
+(DEFLATE) in ``<case>/expected/`` and writes ``manifest.json`` (versions, arguments, SHA-256 of
+every file); ``--out DIR`` writes the files into another folder, ``--only CASE ...`` remakes some
+cases. The tests read only these files.
 """
 
 from __future__ import annotations
 
-import argparse
-import hashlib
-import json
-import shutil
-import subprocess
-import tempfile
+import sys
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import rasterio
-from affine import Affine
 from shapely.geometry import box
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import _invest_cases as golden
+
 HERE = Path(__file__).resolve().parent
-INVEST_VERSION = "3.20.2"
 ORIGIN = (112_000.0, 400_000.0)  # near Breda, top-left corner
 OUTPUTS = (
     "Runoff_retention_index.tif",
@@ -49,23 +45,6 @@ CN_ROWS = (  # lucode, cn_a..cn_d: TR-55-like values, one class at CN 100 (no re
     (6, 100, 100, 100, 100),
     (7, 12.5, 33.3, 47.25, 59.9),
 )
-RUNNER = r"""
-import json, logging, sys
-logging.basicConfig(level=logging.WARNING)
-from natcap.invest import urban_flood_risk_mitigation as ufrm
-ufrm.execute(json.loads(sys.argv[1]))
-"""
-
-
-def write_raster(path: Path, array: np.ndarray, cell: float, nodata: float | None) -> None:
-    """A GeoTIFF in RD New with its top-left corner at ORIGIN."""
-    profile = {
-        "driver": "GTiff", "width": array.shape[1], "height": array.shape[0], "count": 1,
-        "dtype": array.dtype.name, "crs": "EPSG:28992", "nodata": nodata,
-        "transform": Affine(cell, 0, ORIGIN[0], 0, -cell, ORIGIN[1]),
-    }  # fmt: skip
-    with rasterio.open(path, "w", **profile) as ds:
-        ds.write(array, 1)
 
 
 def cases() -> dict[str, dict[str, Any]]:
@@ -97,70 +76,53 @@ def cases() -> dict[str, dict[str, Any]]:
     }  # fmt: skip
 
 
-def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def main() -> None:
     """Write every case, run InVEST on it and store its outputs."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--invest-venv", type=Path, default=Path("/tmp/invest-venv"))
-    opts = parser.parse_args()
-    python = str(opts.invest_venv / "bin" / "python")
-    version = subprocess.run(
-        [python, "-c", "import natcap.invest as i; print(i.__version__)"],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
-    if version != INVEST_VERSION:
-        raise SystemExit(f"{python} has natcap.invest {version}, not {INVEST_VERSION}")
-    manifest: dict[str, Any] = {
+    opts = golden.options(__doc__.splitlines()[0], HERE)
+    python = golden.invest_python(opts.invest_venv)
+    head = {
         "generator": "tests/golden/urban_flood/generate.py",
-        "invest": version,
+        "invest": golden.invest_versions(python, ("natcap.invest",))["natcap.invest"],
         "tolerance": 1e-6,
-        "cases": {},
     }
+    manifest_path = opts.out / "manifest.json"
+    manifest = golden.read_manifest(manifest_path, {**head, "cases": {}})
+    manifest.update(head)
     for name, case in cases().items():
-        folder = HERE / name
-        shutil.rmtree(folder, ignore_errors=True)
-        (folder / "input").mkdir(parents=True)
-        (folder / "expected" / "intermediate_files").mkdir(parents=True)
-        write_raster(folder / "input" / "lulc.tif", *case["lulc"])
-        write_raster(folder / "input" / "soil.tif", *case["soil"])
-        gpd.GeoDataFrame({"ws_id": [1]}, geometry=[box(*case["aoi"])], crs="EPSG:28992").to_file(
-            folder / "input" / "aoi.gpkg"
-        )
-        with (folder / "input" / "cn.csv").open("w", encoding="utf-8") as handle:
+        if opts.only and name not in opts.only:
+            continue
+        folder = opts.out / name
+        inp = golden.fresh_input(folder)
+        for layer in ("lulc", "soil"):
+            array, cell, nodata = case[layer]
+            golden.write_raster(
+                inp / f"{layer}.tif", array, ORIGIN, (cell, cell), nodata, compress=None
+            )
+        aoi = gpd.GeoDataFrame({"ws_id": [1]}, geometry=[box(*case["aoi"])], crs="EPSG:28992")
+        aoi.to_file(inp / "aoi.gpkg")
+        with (inp / "cn.csv").open("w", encoding="utf-8") as handle:
             handle.write("lucode,CN_A,CN_B,CN_C,CN_D\n")
             handle.writelines(",".join(str(v) for v in row) + "\n" for row in CN_ROWS)
-        with tempfile.TemporaryDirectory(prefix=f"uf-golden-{name}-") as tmp:
-            args = {
-                "workspace_dir": str(Path(tmp) / "ws"),
-                "results_suffix": "",
-                "aoi_watersheds_path": str(folder / "input" / "aoi.gpkg"),
-                "rainfall_depth": case["rain"],
-                "lulc_path": str(folder / "input" / "lulc.tif"),
-                "soils_hydrological_group_raster_path": str(folder / "input" / "soil.tif"),
-                "curve_number_table_path": str(folder / "input" / "cn.csv"),
-                "built_infrastructure_vector_path": "",
-                "infrastructure_damage_loss_table_path": "",
-                "n_workers": -1,
-            }
-            subprocess.run([python, "-c", RUNNER, json.dumps(args)], check=True)
-            for output in OUTPUTS:
-                with rasterio.open(Path(tmp) / "ws" / output) as src:
-                    profile = src.profile | {"compress": "deflate", "tiled": False}
-                    profile.pop("blockxsize", None)
-                    profile.pop("blockysize", None)
-                    with rasterio.open(folder / "expected" / output, "w", **profile) as dst:
-                        dst.write(src.read())
-        files = sorted(p for p in folder.rglob("*") if p.is_file())
+        args = {
+            "results_suffix": "",
+            "aoi_watersheds_path": str(inp / "aoi.gpkg"),
+            "rainfall_depth": case["rain"],
+            "lulc_path": str(inp / "lulc.tif"),
+            "soils_hydrological_group_raster_path": str(inp / "soil.tif"),
+            "curve_number_table_path": str(inp / "cn.csv"),
+            "built_infrastructure_vector_path": "",
+            "infrastructure_damage_loss_table_path": "",
+            "n_workers": -1,
+        }
+        model = "natcap.invest.urban_flood_risk_mitigation"
+        expected = folder / "expected"
+        golden.run_case(python, model, args, expected, OUTPUTS, validate=False, interleave="band")
         manifest["cases"][name] = {
             "rainfall_depth": case["rain"],
             "notes": case["notes"],
-            "files": {str(p.relative_to(folder)): sha256(p) for p in files},
+            "files": golden.file_hashes(folder),
         }
-    (HERE / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+    golden.write_manifest(manifest_path, manifest, sort_cases=False)  # in the order made
 
 
 if __name__ == "__main__":
