@@ -12,11 +12,19 @@ from biostresstest.core.settings import Settings
 from biostresstest.model.confidence import Confidence
 from biostresstest.model.embedded import EmbeddedStore
 from biostresstest.model.landcover import load_classes
-from biostresstest.model.study_area import NAMED_AREAS
+from biostresstest.model.study_area import StudyArea
 from biostresstest.pipeline.run_area import run_area
 from biostresstest.sources.upload import import_file
 
-TREES = [(180_500.0, 456_500.0), (181_200.0, 457_300.0), (181_700.0, 456_200.0)]
+TREES = [(180_620.0, 456_610.0), (180_750.0, 456_880.0), (180_880.0, 456_700.0)]
+AREA = StudyArea(
+    key="otterlo",
+    name="Otterlo, 500 m square of the BGT download",
+    gemeente="GM0228",
+    bounds=(180_500.0, 456_500.0, 181_000.0, 457_000.0),
+    cell_size=1.0,
+)
+"""A quarter of a kilometre square inside the BGT download: small enough to run twice here."""
 
 
 def _sample(store: EmbeddedStore, layer: str) -> list[int]:
@@ -28,7 +36,7 @@ def test_a_tree_register_decides_the_land_cover_and_raises_confidence(
     settings: Settings, tmp_path: Path
 ) -> None:
     store = EmbeddedStore(settings.data_dir / "store")
-    run_area(NAMED_AREAS["otterlo"], settings, store)
+    run_area(AREA, settings, store)
     before = _sample(store, "confidence")
     assert before == [int(Confidence.NATIONAL_VECTOR)] * 3
     with rasterio.open(store.raster_path("otterlo", "confidence")) as src:
@@ -40,7 +48,7 @@ def test_a_tree_register_decides_the_land_cover_and_raises_confidence(
     register.write_text("soort;boomnummer;x;y\n" + "\n".join(rows) + "\n", "utf-8")
     import_file(settings, "GM0228", register, "trees", who="test", crs="EPSG:28992")
 
-    summary = run_area(NAMED_AREAS["otterlo"], settings, store)
+    summary = run_area(AREA, settings, store)
     assert summary.published
     assert _sample(store, "confidence") == [int(Confidence.MUNICIPAL)] * 3
     assert _sample(store, "landcover") == [load_classes().by_key("loofbos").code] * 3

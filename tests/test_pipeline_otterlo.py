@@ -90,6 +90,7 @@ def test_feature_layers_of_their_own(store: EmbeddedStore) -> None:
         "hagen",
         "bomen",
         "panden",
+        "straatnamen",
     }
     panden = store.features("otterlo", "panden")
     assert set(panden["class_key"]) == {"pand"} and len(panden) > 1500
@@ -189,9 +190,10 @@ def test_coarser_cells_keep_area_true_class_fractions(
 def test_robustness_figures_of_the_square(store: EmbeddedStore) -> None:
     [row] = store.areas("otterlo", AreaLevel.GEBIED).itertuples()
     assert row.natural_share == pytest.approx(0.2165, abs=0.002)  # 86.6 ha of 400
-    assert row.coherence_pct == pytest.approx(31.2, abs=0.2)  # three forest clusters
+    # the main road cuts the forest clusters apart (barriers): 31.2 % and 27.0 ha without them
+    assert row.coherence_pct == pytest.approx(21.3, abs=0.2)
     assert row.sicb_connectivity == 1
-    assert row.ems_ha == pytest.approx(27.0, abs=0.2)
+    assert row.ems_ha == pytest.approx(18.5, abs=0.2)
     assert 0 < row.iic < 0.05
     with rasterio.open(store.raster_path("otterlo", "distance_to_core")) as src:
         distance = src.read(1)

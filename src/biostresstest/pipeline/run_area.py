@@ -35,7 +35,7 @@ from biostresstest.model.areas import AreaLevel
 from biostresstest.model.confidence import Confidence
 from biostresstest.model.grid import AnalysisGrid
 from biostresstest.model.landcover import load_classes
-from biostresstest.model.local_data import LocalCoverLayer, local_data_key, local_layers_for
+from biostresstest.model.local_data import LocalCoverLayer, local_cover
 from biostresstest.model.store import RunResult, Store
 from biostresstest.model.study_area import StudyArea
 from biostresstest.pipeline.co_benefits import (
@@ -59,7 +59,7 @@ from biostresstest.pipeline.common import (
     score_step,
     with_robustness,
 )
-from biostresstest.pipeline.potential import potential_step
+from biostresstest.pipeline.potential import opportunities_document, potential_step
 from biostresstest.pipeline.steps import step_key
 from biostresstest.sources import bgt, knmi, natura2000
 from biostresstest.sources.base import FetchedFile, fetch
@@ -121,18 +121,19 @@ def run_area(
     outline = _outline(area)
 
     ctx.progress("landcover")
+    local = local_cover(settings, area.gemeente)
     lc_key = step_key(
         "landcover",
         grid=grid_part(grid),
         bgt=files["bgt"].sha256,
         classes=load_classes().digest,
         features=[*sorted(FEATURE_LAYERS), "straatnamen"],
-        local=local_data_key(settings, area.gemeente),
+        local=local.key,
     )
     land_cover, features = ctx.cache.arrays_and_frames(
         "landcover",
         lc_key,
-        lambda: _land_cover(files["bgt"], grid, local_layers_for(settings, area.gemeente)),
+        lambda: _land_cover(files["bgt"], grid, local.layers()),
     )
 
     ctx.progress("green")
@@ -229,6 +230,9 @@ def run_area(
         documents={
             "landcover": _landcover_document(
                 area.key, land_cover["class_m2"], land_cover["confidence_m2"]
+            ),
+            "opportunities": opportunities_document(
+                {AreaLevel.GEBIED.value: outline}, layers, grid, land_cover["landcover"]
             ),
             **co.documents,
         },

@@ -5,6 +5,8 @@ import { esc, getJSON, layerTitle, num, pct, state, t, textOn } from "./i18n.js"
 import { renderStory, setUpStory } from "./story.js";
 import { mountFeedback } from "./feedback.js";
 import { refreshComparison, setUpComparison } from "./comparison.js";
+import { setUpPlace } from "./place.js";
+import { setUpScenario } from "./scenario.js";
 
 // Map layers: the class of the stress test, components per area unit, and the cell rasters.
 const LAYERS = [
@@ -35,6 +37,7 @@ const FEATURE_STYLES = {
   erf: { type: "line", paint: { "line-color": "#8a5a00", "line-width": 1.5 } },
   hagen: { type: "line", paint: { "line-color": "#2d7d00", "line-width": 3 } },
   bomen: { type: "circle", paint: { "circle-color": "#1b5e20", "circle-radius": 3, "circle-stroke-color": "#fff", "circle-stroke-width": 1 } },
+  straatnamen: { type: "circle", paint: { "circle-color": "#fff", "circle-radius": 4, "circle-stroke-color": "#000", "circle-stroke-width": 2 } },
 };
 
 let sourcesLine = "";
@@ -329,6 +332,7 @@ function setUpSearch(map, areas, select) {
         }
         map.fitBounds(place.bbox_wgs84, { padding: 30, duration: 0 });
         document.getElementById("map").querySelector("canvas").focus();
+        document.dispatchEvent(new CustomEvent("bst:place-chosen", { detail: place })); // the "my place" card
       });
       item.appendChild(button);
       list.appendChild(item);
@@ -388,6 +392,8 @@ async function main() {
   setUpSearch(map, areas, select);
   setUpStory();
   setUpComparison();
+  setUpPlace(); // "my place" card and scenario panel: place.js, scenario.js
+  setUpScenario();
   // The view a panel answer is about: the comparison when open, else what the page set last
   // ("map", or "place" / "scenario" when those modules set window.bst.state.viewName).
   mountFeedback(document.getElementById("feedback-panel"), "fb", () => (state.comparisonOpen ? "comparison" : state.viewName === "story" ? "map" : state.viewName));
@@ -397,7 +403,7 @@ async function main() {
     else map.once("idle", () => { window.bst.ready = true; });
   });
   map.on("click", async (e) => {
-    if (!state.current) return;
+    if (!state.current || state.drawing) return; // drawing: the clicks are corners of a scenario place
     const info = document.getElementById("info");
     let html;
     const cellsShown = state.layer !== "score" || document.getElementById("show-cells").checked;
