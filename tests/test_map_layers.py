@@ -78,3 +78,18 @@ def test_a_continuous_layer_tile_shows_the_ramp(client: TestClient) -> None:
     opaque = {c for _, c in image.getcolors(maxcolors=65536) if c[3] == 255}
     assert len(opaque) >= 5, "a town has a range of temperatures"
     assert client.get("/tiles/GM0758/cells/nonsense/14/8408/5446.png").status_code == 400
+
+
+def test_ranked_tables_of_a_run(client: TestClient, breda_store: EmbeddedStore) -> None:
+    body = client.get("/api/koppelkansen", params={"area": "GM0758"}).json()
+    assert body["area"] == "GM0758" and body["level"] == "buurt"
+    places = body["places"]
+    assert places == breda_store.document("GM0758", "koppelkansen")["places"]
+    assert [p["rank"] for p in places] == list(range(1, len(places) + 1))
+    assert all(p["code"].startswith("BU0758") for p in places)
+    kansen = client.get("/api/opportunities", params={"area": "GM0758"}).json()
+    rows = kansen["areas"]
+    assert len(rows) == 56 and all(0 <= r["share_with_gain"] <= 1 for r in rows)
+    means = [r["mean_opportunity"] for r in rows]
+    assert means == sorted(means, reverse=True)
+    assert client.get("/api/koppelkansen", params={"area": "GM0999"}).status_code == 404

@@ -1,4 +1,5 @@
-"""``/api/layers``: the cell layers of the map with their legends, and which a run has."""
+"""The map's cell layers with their legends (``/api/layers``), and the ranked tables a run
+publishes: the koppelkansen and the opportunities per area unit."""
 
 from __future__ import annotations
 
@@ -36,3 +37,25 @@ def _published(store: Store, key: str, name: str) -> bool:
     except NotLoaded:
         return False
     return True
+
+
+@router.get("/koppelkansen")
+def koppelkansen(
+    store: StoreDep,
+    area: Annotated[str, Query(description="a loaded gemeente or study area")],
+) -> dict[str, Any]:
+    """The area units where low biodiversity meets heat or water stress most, best first."""
+    key = normalise_area_key(area)
+    document: dict[str, Any] = store.document(key, "koppelkansen")
+    return {"area": key, **document}
+
+
+@router.get("/opportunities")
+def opportunities(
+    store: StoreDep,
+    area: Annotated[str, Query(description="a loaded gemeente or study area")],
+) -> dict[str, Any]:
+    """The gain from the current score to the potential per area unit, with its measures."""
+    key = normalise_area_key(area)
+    document: dict[str, Any] = store.document(key, "opportunities")
+    return {"area": key, **document}
