@@ -7,7 +7,8 @@ drives these endpoints with C concurrent keep-alive clients for D seconds each:
 vector_tiles   pre-built PMTiles of buurten and wijken, zoom 12-15, cycled over the gemeente;
 raster_tiles   PNG tiles of the stress-test classes at zoom 14-15 (after one warm-up pass: the
                in-process tile cache is warm, as on a served map);
-point_query    ``/api/cell`` at points spread over the gemeente (the query behind "my place");
+point_query    ``/api/cell`` at points spread over the gemeente (the cell values under the map);
+place_card     ``/api/place`` at the same points (the "my place" card: class, potential, measures);
 search         ``/api/search`` with names and parts of names of wijken and buurten (offline).
 
 The load generator is a small HTTP/1.1 client on asyncio streams (one connection per client,
@@ -50,6 +51,7 @@ TARGETS = {
     "vector_tiles": {"rps": 400.0, "p99_ms": 150.0},
     "raster_tiles": {"rps": 400.0, "p99_ms": 150.0},
     "point_query": {"p95_ms": 100.0},
+    "place_card": {"p95_ms": 100.0},
     "search": {"p95_ms": 100.0},
 }
 BREDA_BBOX = (4.69, 51.53, 4.85, 51.63)
@@ -190,11 +192,12 @@ def tiles(zooms: range, levels: list[str], raster: bool) -> list[str]:
     return paths
 
 
-def points(count: int) -> list[str]:
+def points(count: int, endpoint: str = "/api/cell") -> list[str]:
     rng = random.Random(11)
     west, south, east, north = BREDA_BBOX
     return [
-        f"/api/cell?x={rng.uniform(west, east):.5f}&y={rng.uniform(south, north):.5f}&crs=EPSG:4326"
+        f"{endpoint}?x={rng.uniform(west, east):.5f}&y={rng.uniform(south, north):.5f}"
+        "&crs=EPSG:4326"
         for _ in range(count)
     ]
 
@@ -273,6 +276,7 @@ def main() -> int:
             "vector_tiles": tiles(range(12, 16), ["wijk", "buurt"], raster=False),
             "raster_tiles": tiles(range(14, 16), [], raster=True),
             "point_query": points(500),
+            "place_card": points(500, "/api/place"),
             "search": searches(base),
         }
         results: dict[str, Any] = {}

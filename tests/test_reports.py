@@ -250,6 +250,36 @@ def test_http_report_in_english_and_for_a_point(
     assert client.get("/api/report").status_code == 400
 
 
+def test_http_reports_are_cached_per_run_and_limited_in_number(
+    breda_store: EmbeddedStore, breda: tuple[Settings, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from biostresstest.web import reports_api
+
+    settings, _ = breda
+    client = TestClient(create_app(settings, store=breda_store))
+    point = breda_store.areas(GM, AreaLevel.BUURT).iloc[5].geometry.representative_point()
+    params = {"x": point.x, "y": point.y}
+    first = client.get("/api/report", params=params)
+    renders: list[int] = []
+    real = reports_api.address_report
+    monkeypatch.setattr(
+        reports_api, "address_report", lambda *a: renders.append(1) or real(*a)
+    )
+    again = client.get("/api/report", params=params)
+    assert again.content == first.content and not renders, "a repeat comes from the cache"
+    # every render slot taken: a new report is refused with 503 and a hint, not queued forever
+    monkeypatch.setattr(reports_api, "RENDER_WAIT_S", 0.1)
+    for _ in range(reports_api.RENDERS_AT_ONCE):
+        reports_api._renders.acquire()
+    try:
+        busy = client.get("/api/report", params={"x": point.x + 10, "y": point.y})
+    finally:
+        for _ in range(reports_api.RENDERS_AT_ONCE):
+            reports_api._renders.release()
+    assert busy.status_code == 503 and busy.json()["error"] == "busy"
+    assert busy.json()["hint"]
+
+
 HOSTILE = '<img src="file:///etc/passwd">'
 
 

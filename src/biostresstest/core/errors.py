@@ -119,3 +119,11 @@ class TooManyAttempts(AccessDenied):
 
     http_status = 429
     code = "too-many-attempts"
+
+
+class Busy(BiostresstestError):
+    """The server is already doing as much of this kind of work as it may at once."""
+
+    http_status = 503
+    exit_code = 9
+    code = "busy"
