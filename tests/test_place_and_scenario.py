@@ -308,6 +308,59 @@ def test_draw_a_scenario_in_otterlo(page: Page, artifacts: Path) -> None:
     )
 
 
+def _overlay_state(page: Page) -> dict[str, Any]:
+    return dict(
+        page.evaluate(
+            """() => { const m = window.bst.map; const l = m.getLayer('scenario-after');
+              return {layer: window.bst.state.layer, present: !!l,
+                visible: !!l && m.getLayoutProperty('scenario-after', 'visibility') !== 'none',
+                coordinates: l ? m.getSource('scenario-after').coordinates : null,
+                switcher: [...document.querySelectorAll('#layer-switcher input')].map(i => i.value),
+                checked: document.querySelector('#layer-switcher input:checked').value,
+                panel: document.querySelector('input[name=scenario-map]:checked').value,
+                legend: [...document.querySelectorAll('#legend li[data-class]')].length}; }"""
+        )
+    )
+
+
+def test_scenario_with_measures_on_the_map(page: Page, artifacts: Path) -> None:
+    """After "compute" (the test before) the classes with the measures lie on the map."""
+    page.wait_for_selector(TABLE)
+    overlay = page.evaluate("window.bst.scenario.lastResult().result.overlay")
+    shown = _overlay_state(page)
+    assert shown["layer"] == "with_measures" and shown["present"] and shown["visible"]
+    assert shown["coordinates"] == overlay["coordinates"]
+    assert "with_measures" in shown["switcher"] and shown["checked"] == "with_measures"
+    assert shown["panel"] == "after" and shown["legend"] == 7
+    label = page.locator("#layer-switcher label", has=page.locator("input[value=with_measures]"))
+    assert "Met maatregelen" in label.inner_text()
+    lons = [c[0] for c in overlay["coordinates"]]
+    lats = [c[1] for c in overlay["coordinates"]]
+    page.evaluate(
+        "(b) => window.bst.map.fitBounds(b, {padding: 20, duration: 0})",
+        [[min(lons), min(lats)], [max(lons), max(lats)]],
+    )
+    _settle(page)
+    after_png = page.locator("#map").screenshot()
+    page.screenshot(path=str(artifacts / "scenario-otterlo-with-measures.png"))
+    page.check("input[name=scenario-map][value=before]")  # the panel's toggle
+    shown = _overlay_state(page)
+    assert shown["layer"] == "score" and shown["present"] and not shown["visible"]
+    assert shown["checked"] == "score" and "with_measures" in shown["switcher"]
+    _settle(page)
+    assert page.locator("#map").screenshot() != after_png  # the map itself changed
+    page.check("#layer-switcher input[value=with_measures]")  # and back from the switcher
+    shown = _overlay_state(page)
+    assert shown["visible"] and shown["panel"] == "after"
+    page.click("#lang")
+    page.wait_for_selector("#scenario fieldset.scenario-map legend:text('Map')")
+    assert "With measures" in label.inner_text()
+    assert _overlay_state(page)["panel"] == "after"
+    assert _axe(page, "#scenario") == []
+    assert _axe(page, "#layer-switcher") == []
+    page.click("#lang")
+
+
 def test_escape_cancels_drawing(page: Page) -> None:
     before = page.evaluate("window.bst.scenario.polygon()")
     page.click("#scenario-draw")
@@ -315,6 +368,8 @@ def test_escape_cancels_drawing(page: Page) -> None:
     page.keyboard.press("Escape")
     assert page.evaluate("window.bst.state.drawing") is False
     assert page.evaluate("window.bst.scenario.polygon()") is None and before is not None
+    assert page.evaluate("window.bst.map.getLayer('scenario-after')") is None  # result gone
+    assert page.locator("#layer-switcher input[value=with_measures]").count() == 0
     assert page.evaluate("document.activeElement.id") == "scenario-draw"
 
 

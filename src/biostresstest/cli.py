@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from tqdm import tqdm
@@ -14,26 +12,23 @@ from biostresstest import __version__
 from biostresstest.core.errors import BiostresstestError
 from biostresstest.core.settings import get_settings
 
-F = TypeVar("F", bound=Callable[..., Any])
 
+class ReportingGroup(click.Group):
+    """The main command: a known error of any subcommand is printed as message + hint and
+    ends the process with its exit code (no traceback), in this one place."""
 
-def friendly_errors(func: F) -> F:
-    """Print a known error as message + hint and exit with its code (no traceback)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand; report a known error and exit with its code."""
         try:
-            return func(*args, **kwargs)
+            return super().invoke(ctx)
         except BiostresstestError as exc:
             click.echo(f"error: {exc.message}", err=True)
             if exc.hint:
                 click.echo(f"  → {exc.hint}", err=True)
             sys.exit(exc.exit_code)
 
-    return wrapper  # type: ignore[return-value]
 
-
-@click.group()
+@click.group(cls=ReportingGroup)
 @click.version_option(__version__, prog_name="biostresstest")
 def main() -> None:
     """Biodiversiteitstresstest – kansenkaart voor biodiversiteit (biodiversity stress test)."""
@@ -65,7 +60,6 @@ def sources_list() -> None:
 
 @main.command()
 @click.option("--search", default="", help="Part of a gemeente name.")
-@friendly_errors
 def gemeenten(search: str) -> None:
     """List gemeente codes (from the CBS gemeenten 2023)."""
     from biostresstest.sources import cbs_gemeenten
@@ -91,7 +85,6 @@ def gemeenten(search: str) -> None:
     default=None,
     help="Cell size in whole metres for --area (default 1; the BGT is burnt at 1 m).",
 )
-@friendly_errors
 def run(gemeente: str | None, area: str | None, cell_size: float | None) -> None:
     """Fetch the sources, compute the indicators and publish them for a gemeente or an area."""
     from biostresstest.core.errors import InvalidInput
@@ -131,7 +124,6 @@ def run(gemeente: str | None, area: str | None, cell_size: float | None) -> None
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@friendly_errors
 def serve(host: str, port: int) -> None:
     """Serve the web app (map, API and tiles)."""
     import uvicorn
@@ -143,57 +135,20 @@ def serve(host: str, port: int) -> None:
     uvicorn.run(create_app(), host=host, port=port, log_level="warning")
 
 
-def _register_invest() -> None:
-    """``biostresstest invest …``: InVEST's models on InVEST's own inputs."""
+def _register_groups() -> None:
+    """The command groups of other modules: ``invest`` (InVEST's models on InVEST's inputs),
+    ``report`` (PDF reports), ``admin`` and ``local`` (accounts and the gemeente's own data),
+    ``measures`` and ``scenario``. Their errors reach :class:`ReportingGroup`."""
+    from biostresstest.admin_cli import admin, local
     from biostresstest.invest_cli import invest
-
-    for command in invest.commands.values():
-        if command.callback is not None:
-            command.callback = friendly_errors(command.callback)
-    main.add_command(invest)
-
-
-_register_invest()
-
-
-def _register_report() -> None:
-    """``biostresstest report``: PDF reports from the stored results."""
+    from biostresstest.measures_cli import measures, scenario
     from biostresstest.reports.cli import report
 
-    if report.callback is not None:
-        report.callback = friendly_errors(report.callback)
-    main.add_command(report)
+    for command in (invest, report, admin, local, measures, scenario):
+        main.add_command(command)
 
 
-_register_report()
-
-
-def _register_admin() -> None:
-    """``biostresstest admin …`` and ``biostresstest local …``: accounts and local data."""
-    from biostresstest.admin_cli import admin, local
-
-    for group in (admin, local):
-        for command in group.commands.values():
-            if command.callback is not None:
-                command.callback = friendly_errors(command.callback)
-        main.add_command(group)
-
-
-_register_admin()
-
-
-def _register_measures() -> None:
-    """``biostresstest measures …`` and ``biostresstest scenario …``."""
-    from biostresstest.measures_cli import measures, scenario
-
-    for group in (measures, scenario):
-        for command in group.commands.values():
-            if command.callback is not None:
-                command.callback = friendly_errors(command.callback)
-        main.add_command(group)
-
-
-_register_measures()
+_register_groups()
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ from biostresstest.measures.deltas import (
     water_deltas,
 )
 from biostresstest.measures.effects import recompute
+from biostresstest.measures.overlay import window_overlay
 from biostresstest.measures.places import PlacedMeasure, check_overlaps, parse_geometry, to_edit
 from biostresstest.model.landcover import SOIL_GROUPS
 from biostresstest.model.store import Store
@@ -183,6 +184,7 @@ def run(store: Store, scenario: Scenario) -> dict[str, Any]:
         "cooling": cooling_deltas(rec, edits),
         "cost": cost_deltas(edits, base.grid.cell_area),
         "years_to_full_effect": max(e.measure.years_to_effect for e in edits),
+        "overlay": window_overlay(base, rec),
         "seconds": round(time.perf_counter() - started, 3),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }

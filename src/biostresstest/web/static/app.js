@@ -43,7 +43,10 @@ const FEATURE_STYLES = {
 let sourcesLine = "";
 let landcoverInfo = null;
 let runLayers = []; // cell layers the run published (/api/layers): potential, climate, …
-const allLayers = () => [...LAYERS, ...runLayers];
+// "Met maatregelen": the classes after a computed scenario (scenario.js draws it), while one is shown.
+const SCENARIO_LAYER = { id: "with_measures", kind: "class", scenario: true };
+let scenarioLayer = null;
+const allLayers = () => [...LAYERS, ...runLayers, ...(scenarioLayer ? [scenarioLayer] : [])];
 const layerDef = () => allLayers().find((l) => l.id === state.layer) || LAYERS[0];
 const ha = (m2) => `${(m2 / 10000).toLocaleString(state.lang, { maximumFractionDigits: 2 })} ha`;
 const colours = () => state.legend.classes.map((c) => c.colour);
@@ -274,6 +277,7 @@ function applyView(map) {
     if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", state.layer === extra.id ? "visible" : "none");
   }
   renderLegend();
+  document.dispatchEvent(new CustomEvent("bst:layer", { detail: state.layer })); // scenario.js shows its overlay
 }
 
 const popup = new maplibregl.Popup({ maxWidth: "300px" });
@@ -376,6 +380,12 @@ async function main() {
   const slot = (id) => ({ show(html) { const s = document.getElementById(id); s.querySelector(".slot-body").innerHTML = html; s.hidden = false; },
     hide() { document.getElementById(id).hidden = true; }, element: document.getElementById(id) });
   window.bst = { map, ready: false, state, slots: { place: slot("my-place"), scenario: slot("scenario") } };
+  // The scenario panel adds (or drops) the "with measures" entry of the layer switcher and picks a layer.
+  window.bst.selectLayer = (id) => { state.layer = id; renderLayerSwitcher(map); if (state.current) applyView(map); };
+  window.bst.setScenarioLayer = (on) => {
+    scenarioLayer = on ? SCENARIO_LAYER : null;
+    window.bst.selectLayer(!on && state.layer === SCENARIO_LAYER.id ? "score" : state.layer);
+  };
   renderTexts(map);
   const select = document.getElementById("area");
   select.innerHTML = areas.map((a) => `<option value="${esc(a.code)}">${esc(a.name)} (${esc(a.code)})</option>`).join("");

@@ -6,6 +6,8 @@ import { esc, getJSON, num, pct, state, t, textOn } from "./i18n.js";
 import { classOf } from "./place.js";
 
 const SOURCE = "scenario-draw";
+const AFTER = "scenario-after"; // image source + raster layer: the classes with the measures
+const AFTER_LAYER = "with_measures"; // its entry in the layer switcher (app.js)
 const SQUARES = [50, 100, 200, 500];
 let ring = null; // the finished polygon: [[lon, lat], …, first]
 let corners = []; // corners while drawing
@@ -165,7 +167,41 @@ async function fillMeasures() {
 function clearResult() {
   $("scenario-result").innerHTML = "";
   $("scenario-save").hidden = true;
+  const hadResult = lastResult !== null;
   lastResult = null;
+  removeOverlay();
+  if (hadResult) window.bst.setScenarioLayer(false);
+}
+
+// The "met maatregelen" overlay: the server's palette PNG of the recomputed window, stretched
+// between its four WGS84 corners (close to affine for a window of a few km; see measures/overlay.py).
+function removeOverlay() {
+  const map = window.bst.map;
+  if (map.getLayer(AFTER)) map.removeLayer(AFTER);
+  if (map.getSource(AFTER)) map.removeSource(AFTER);
+}
+
+function addOverlay() {
+  const map = window.bst.map;
+  const overlay = lastResult && lastResult.result.overlay;
+  if (!overlay || map.getSource(AFTER)) return;
+  map.addSource(AFTER, { type: "image", url: `data:image/png;base64,${overlay.png_base64}`, coordinates: overlay.coordinates });
+  map.addLayer({ id: AFTER, type: "raster", source: AFTER, metadata: { title: "Met maatregelen / With measures" },
+    paint: { "raster-opacity": 0.9, "raster-resampling": "nearest", "raster-fade-duration": 0 } },
+  map.getLayer("scenario-edge") ? "scenario-edge" : undefined); // over the tinted place, under its outline
+}
+
+// Show the overlay when the layer switcher is on "with measures"; keep the panel's toggle in step.
+function syncOverlay() {
+  const map = window.bst.map;
+  const after = window.bst.state.layer === AFTER_LAYER && lastResult !== null;
+  if (after) addOverlay();
+  if (map.getLayer(AFTER)) map.setLayoutProperty(AFTER, "visibility", after ? "visible" : "none");
+  for (const input of document.querySelectorAll("input[name=scenario-map]")) input.checked = (input.value === "after") === after;
+}
+
+function showAfter(on) {
+  window.bst.selectLayer(on ? AFTER_LAYER : "score");
 }
 
 const signed = (v, d = 3) => (v === null || v === undefined ? "–" : `${v > 0 ? "+" : v < 0 ? "−" : "±"}${Math.abs(v).toFixed(d)}`);
@@ -222,6 +258,11 @@ function renderResult(data, ms) {
   const partial = r.cost.partial.length ? ` ${t("scenCostPartial")}` : "";
   const unknown = r.cost.unknown.length ? ` ${t("scenCostUnknown")}: ${r.cost.unknown.join(", ")}.` : "";
   $("scenario-result").innerHTML = `
+    <fieldset class="scenario-map">
+      <legend>${esc(t("scenMap"))}</legend>
+      <label><input type="radio" name="scenario-map" value="before"> ${esc(t("scenMapBefore"))}</label>
+      <label><input type="radio" name="scenario-map" value="after"> ${esc(t("scenMapAfter"))}</label>
+    </fieldset>
     <div class="table-scroll" tabindex="0" role="group" aria-labelledby="scenario-caption">
     <table class="values scenario-table">
       <caption id="scenario-caption">${esc(t("scenCaption"))}</caption>
@@ -232,6 +273,8 @@ function renderResult(data, ms) {
       ${esc(t("scenYears").replace("{n}", r.years_to_full_effect))}</p>
     <p class="note">${esc(t("scenNote"))} <small>(${esc(t("scenSeconds").replace("{s}", (ms / 1000).toFixed(1)))})</small></p>`;
   $("scenario-save").hidden = false;
+  for (const input of document.querySelectorAll("input[name=scenario-map]")) input.addEventListener("change", () => showAfter(input.value === "after"));
+  syncOverlay();
 }
 
 async function post(body) {
@@ -271,7 +314,10 @@ async function compute() {
   }
   lastResult = data;
   $("scenario").dataset.ms = String(Math.round(ms));
+  removeOverlay(); // a new result: a new image
+  window.bst.setScenarioLayer(true);
   renderResult(data, ms);
+  showAfter(true);
   say(t("scenDone"));
 }
 
@@ -358,8 +404,9 @@ export async function setUpScenario() {
     fillMeasures().then(() => { if ([...$("scenario-measure").options].some((o) => o.value === keep.measure)) $("scenario-measure").value = keep.measure; });
     if (lastResult) renderResult(lastResult, Number($("scenario").dataset.ms || 0));
   });
+  document.addEventListener("bst:layer", syncOverlay);
   window.bst.scenario = {
-    setPolygon, compute, lastBody: () => lastBody, lastResult: () => lastResult,
+    setPolygon, compute, showAfter, lastBody: () => lastBody, lastResult: () => lastResult,
     polygon: () => ring,
   };
 }
