@@ -79,7 +79,8 @@ def main() -> None:
         area: dict[str, Any] = {"measure": measure, "sizes": {}}
         for i, hectares in enumerate(SIZES_HA):
             wkt = square_on(store, key, class_key, hectares)
-            scenario = scenarios.build(f"bench-{hectares}", key, [{"measure": measure, "wkt": wkt}])
+            name = f"bench-{hectares:g}ha".replace(".", "_")  # scenario names: a-z 0-9 - _
+            scenario = scenarios.build(name, key, [{"measure": measure, "wkt": wkt}])
             if i == 0:
                 started = time.perf_counter()
                 scenarios.run(store, scenario)

@@ -6,7 +6,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from biostresstest.analysis.scoring import SCORE_CLASSES, SCORE_VERSION
 from biostresstest.core.crs import WGS84
@@ -227,14 +227,14 @@ def _feature_collection(frame: Any, columns: list[str], id_column: str) -> Respo
     return Response(json.dumps(body), media_type="application/geo+json")
 
 
-@router.get("/cell")
+@router.get("/cell", response_class=JSONResponse)
 def cell(
     store: StoreDep,
     x: Annotated[float, Query(description="x (RD) or longitude")],
     y: Annotated[float, Query(description="y (RD) or latitude")],
     crs: Annotated[str, Query(description="EPSG:28992 (default) or EPSG:4326")] = "EPSG:28992",
-) -> dict[str, Any]:
+) -> JSONResponse:
     """The values of the grid cell at a point, its area unit, and the sources they come from."""
     found = cell_at(store, *to_rd(x, y, crs))
     found.pop("unit_values")
-    return found
+    return JSONResponse(found)  # plain JSON values already: no re-encoding of each one

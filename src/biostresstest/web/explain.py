@@ -32,7 +32,7 @@ from biostresstest.model.store import Store
 from biostresstest.pipeline.co_benefits import CO_BENEFIT_LAYERS, DESCRIPTIONS, PUBLISHED_LAYERS
 from biostresstest.pipeline.common import ROBUSTNESS_COLUMNS
 from biostresstest.web.deps import get_store, to_rd
-from biostresstest.web.hotpath import raster_path, run_identity, sample, units_at
+from biostresstest.web.hotpath import manifest, raster_path, run_identity, sample, units_at
 
 router = APIRouter(prefix="/api", tags=["api"])
 StoreDep = Annotated[Store, Depends(get_store)]
@@ -50,8 +50,14 @@ COMPONENT_WEIGHTS = {layer: WEIGHTS[component] for component, layer in COMPONENT
 """The exponent of each score component, by its cell layer."""
 
 
-def cell_at(store: Store, rx: float, ry: float) -> dict[str, Any]:
-    """The published values of the cell at RD (rx, ry) and the area unit that holds it."""
+def cell_at(
+    store: Store, rx: float, ry: float, layers: tuple[str, ...] | None = None
+) -> dict[str, Any]:
+    """The published values of the cell at RD (rx, ry) and the area unit that holds it.
+
+    ``layers`` limits the cell layers read (default: all the run published, and the class
+    layers); ``landcover`` is always read.
+    """
     for key in store.gemeenten():
         level = AreaLevel.BUURT if key.startswith("GM") else AreaLevel.GEBIED
         units = units_at(store, key, level, rx, ry)
@@ -59,7 +65,8 @@ def cell_at(store: Store, rx: float, ry: float) -> dict[str, Any]:
             continue
         values: dict[str, Any] = {}
         run = run_identity(store, key)
-        for name in (*PUBLISHED_LAYERS, *CLASS_LAYERS):
+        wanted = (*PUBLISHED_LAYERS, *CLASS_LAYERS) if layers is None else (*layers, "landcover")
+        for name in wanted:
             try:
                 path = raster_path(store, run, key, name)
             except NotLoaded:  # a run published before this layer existed
@@ -82,7 +89,7 @@ def cell_at(store: Store, rx: float, ry: float) -> dict[str, Any]:
                 "name_nl": land_cover.name_nl,
                 "name_en": land_cover.name_en,
             },
-            "sources": store.manifest(key).get("inputs", []),
+            "sources": manifest(store, run, key).get("inputs", []),
             "unit_values": {k: clean(row[k]) for k in PUBLISHED_LAYERS if k in row},
         }
     raise NotLoaded(

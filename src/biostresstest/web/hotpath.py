@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import rasterio
 from affine import Affine
 from rasterio.io import DatasetReader
@@ -83,14 +84,75 @@ def _dataset(path: str) -> tuple[DatasetReader, Affine, threading.Lock]:
 
 
 def sample(path: str, x: float, y: float) -> Any:
-    """The value of a raster at RD (x, y) (its nodata outside), from a dataset opened once."""
+    """The value of a raster at RD (x, y) (its nodata outside), from a dataset opened once.
+
+    The COG's internal block holding the cell is decoded once and kept (:data:`_BLOCKS`), so a
+    later point in the same block is an array look-up instead of a GDAL read under the
+    dataset's lock (the lock made concurrent point queries wait for each other).
+    """
     dataset, inverse, lock = _dataset(path)
     col_f, row_f = inverse @ (x, y)
     col, row = math.floor(col_f), math.floor(row_f)
     if not (0 <= col < dataset.width and 0 <= row < dataset.height):
         return dataset.nodata
-    with lock:
-        return dataset.read(1, window=Window(col, row, 1, 1))[0, 0]
+    height, width = dataset.block_shapes[0]
+    block_row, block_col = row // height, col // width
+    block = _BLOCKS.get((path, block_row, block_col))
+    if block is None:
+        window = Window(block_col * width, block_row * height, width, height).intersection(
+            Window(0, 0, dataset.width, dataset.height)
+        )
+        with lock:
+            block = dataset.read(1, window=window)
+        _BLOCKS.put((path, block_row, block_col), block)
+    return block[row - block_row * height, col - block_col * width]
+
+
+class _BlockCache:
+    """An LRU of decoded raster blocks bounded by their total size in bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self._items: OrderedDict[tuple[str, int, int], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, int, int]) -> np.ndarray | None:
+        with self._lock:
+            block = self._items.get(key)
+            if block is not None:
+                self._items.move_to_end(key)
+            return block
+
+    def put(self, key: tuple[str, int, int], block: np.ndarray) -> None:
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = block
+            self.size += block.nbytes
+            while self.size > self.limit and self._items:
+                _, dropped = self._items.popitem(last=False)
+                self.size -= dropped.nbytes
+
+
+BLOCK_CACHE_BYTES = 128 * 1024 * 1024
+"""Memory for decoded raster blocks kept per process (point queries)."""
+_BLOCKS = _BlockCache(BLOCK_CACHE_BYTES)
+
+
+_MANIFESTS: dict[tuple[int, str], dict[str, Any]] = {}
+
+
+def manifest(store: Store, run: str, key: str) -> dict[str, Any]:
+    """``store.manifest(key)`` read once per run (``run`` from :func:`run_identity`)."""
+    cache_key = (id(store), run)
+    found = _MANIFESTS.get(cache_key)
+    if found is None:
+        found = store.manifest(key)
+        if len(_MANIFESTS) > 64:
+            _MANIFESTS.clear()
+        _MANIFESTS[cache_key] = found
+    return found
 
 
 _PATHS: dict[tuple[int, str, str], str] = {}
