@@ -117,7 +117,10 @@ def environment() -> dict[str, Any]:
     if git:
         done = subprocess.run(
             [git, "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True, timeout=10, check=False,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
         )
         commit = done.stdout.strip()
     try:
@@ -157,3 +160,67 @@ def print_table(headers: list[str], rows: list[list[str]]) -> None:
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print(line(row))
+
+
+RUN_HEADERS = ["run", "exit", "wall s", "user s", "sys s", "peak RSS MiB"]
+"""Columns of :func:`run_row`."""
+
+
+def run_row(label: str, run: ChildRun) -> list[str]:
+    """One measured child process as a table row (see :data:`RUN_HEADERS`)."""
+    return [
+        label,
+        str(run.exit_code),
+        f"{run.wall_s:.2f}",
+        f"{run.user_s:.2f}",
+        f"{run.sys_s:.2f}",
+        f"{run.max_rss_mib:.0f}",
+    ]
+
+
+def side_by_side(
+    rounds: int,
+    invest_command: Any,
+    ours_command: Any,
+    env: dict[str, str],
+    log_prefix: str,
+    timeout: float,
+    rows: list[list[str]],
+) -> tuple[dict[str, list[ChildRun]], bool]:
+    """natcap.invest and ours, alternating, ``rounds`` times; rows appended to ``rows``.
+
+    ``invest_command(i)`` and ``ours_command(i)`` give the command of round ``i``
+    (``invest_command`` may be None to run only ours). Returns the runs by side and whether any
+    failed (their error output is printed).
+    """
+    runs: dict[str, list[ChildRun]] = {"invest": [], "ours": []}
+    failed = False
+    for i in range(rounds):
+        sides = [
+            ("invest", invest_command, "natcap.invest 3.20.2"),
+            ("ours", ours_command, "biostresstest"),
+        ]
+        for side, command, label in sides:
+            if command is None:
+                continue
+            run = run_measured(command(i), env, RESULTS_DIR / f"{log_prefix}-{side}{i}", timeout)
+            runs[side].append(run)
+            rows.append(run_row(f"{label} #{i + 1}", run))
+            failed |= run.exit_code != 0
+    for side, measured in runs.items():
+        for run in measured:
+            if run.exit_code != 0:
+                print(f"{side} failed:\n{tail(run.stderr_log)}", file=sys.stderr)
+    print()
+    print_table(RUN_HEADERS, rows)
+    return runs, failed
+
+
+def best_ratios(runs: dict[str, list[ChildRun]]) -> dict[str, float]:
+    """Speed-up (wall, best run of each side) and peak memory of ours over InVEST's."""
+    invest = min(runs["invest"], key=lambda r: r.wall_s)
+    ours = min(runs["ours"], key=lambda r: r.wall_s)
+    return {
+        "speedup_wall": round(invest.wall_s / ours.wall_s, 2),
+        "memory_ratio": round(ours.max_rss_mib / invest.max_rss_mib, 3),
+    }

@@ -29,11 +29,12 @@ import numpy as np
 import rasterio
 from _common import (
     RESULTS_DIR,
-    ChildRun,
+    best_ratios,
     environment,
     print_table,
     run_measured,
-    tail,
+    run_row,
+    side_by_side,
     write_json,
 )
 from affine import Affine
@@ -250,17 +251,6 @@ def compare(ours: Path, invest: Path) -> dict[str, Any]:
     return result
 
 
-def _row(label: str, run: ChildRun) -> list[str]:
-    return [
-        label,
-        str(run.exit_code),
-        f"{run.wall_s:.2f}",
-        f"{run.user_s:.2f}",
-        f"{run.sys_s:.2f}",
-        f"{run.max_rss_mib:.0f}",
-    ]
-
-
 def main() -> int:
     opts = parse_args()
     print(f"inputs: {opts.data} ({opts.size} x {opts.size})", flush=True)
@@ -274,7 +264,6 @@ def main() -> int:
         )
     work = Path(tempfile.mkdtemp(prefix="bst-hq-bench-out-"))
     env = {"PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1", "HOME": str(Path.home())}
-    runs: dict[str, list[ChildRun]] = {"invest": [], "ours": []}
     rows: list[list[str]] = []
     failed = False
     try:
@@ -282,44 +271,25 @@ def main() -> int:
         warm = run_measured(
             ours_command(args, work / "warmup"), env, RESULTS_DIR / "hq-ours-warmup", opts.timeout
         )
-        rows.append(_row("ours, warm-up (fills numba cache)", warm))
-        for i in range(opts.runs):
-            if have_invest:
-                ws = work / f"invest{i}"
-                invest_args = dict(args, workspace_dir=str(ws))
-                run = run_measured(
-                    [str(invest_python), "-c", INVEST_RUNNER, json.dumps(invest_args)],
-                    env,
-                    RESULTS_DIR / f"hq-invest{i}",
-                    opts.timeout,
-                )
-                runs["invest"].append(run)
-                rows.append(_row(f"natcap.invest 3.20.2 #{i + 1}", run))
-                failed |= run.exit_code != 0
-            run = run_measured(
-                ours_command(args, work / f"ours{i}"),
-                env,
-                RESULTS_DIR / f"hq-ours{i}",
-                opts.timeout,
-            )
-            runs["ours"].append(run)
-            rows.append(_row(f"biostresstest #{i + 1}", run))
-            failed |= run.exit_code != 0
-        for label, rs in runs.items():
-            for r in rs:
-                if r.exit_code != 0:
-                    print(f"{label} failed:\n{tail(r.stderr_log)}", file=sys.stderr)
-        print()
-        print_table(["run", "exit", "wall s", "user s", "sys s", "peak RSS MiB"], rows)
+        rows.append(run_row("ours, warm-up (fills numba cache)", warm))
+
+        def invest_command(i: int) -> list[str]:
+            workspace = dict(args, workspace_dir=str(work / f"invest{i}"))
+            return [str(invest_python), "-c", INVEST_RUNNER, json.dumps(workspace)]
+
+        runs, failed_runs = side_by_side(
+            opts.runs,
+            invest_command if have_invest else None,
+            lambda i: ours_command(args, work / f"ours{i}"),
+            env,
+            "hq",
+            opts.timeout,
+            rows,
+        )
+        failed |= failed_runs
         summary: dict[str, Any] = {}
         if have_invest and not failed:
-            best_invest = min(runs["invest"], key=lambda r: r.wall_s)
-            best_ours = min(runs["ours"], key=lambda r: r.wall_s)
-            summary = {
-                "speedup_wall": round(best_invest.wall_s / best_ours.wall_s, 2),
-                "memory_ratio": round(best_ours.max_rss_mib / best_invest.max_rss_mib, 3),
-                "diff": compare(work / "ours0", work / "invest0"),
-            }
+            summary = {**best_ratios(runs), "diff": compare(work / "ours0", work / "invest0")}
             summary["targets_met"] = {
                 "speedup_at_least_10": summary["speedup_wall"] >= 10.0,
                 "memory_at_most_half": summary["memory_ratio"] <= 0.5,
@@ -327,7 +297,7 @@ def main() -> int:
             print(
                 f"\nspeed-up (wall, best of {opts.runs}): {summary['speedup_wall']}x "
                 f"(target >= 10); peak RSS ours/InVEST: {summary['memory_ratio']:.2f} "
-                f"(target <= 0.5): {best_ours.max_rss_mib:.0f} / {best_invest.max_rss_mib:.0f} MiB"
+                "(target <= 0.5)"
             )
             print_table(
                 ["output", "max |diff|", "cells differing", "masks equal", "dtype/nodata/grid"],

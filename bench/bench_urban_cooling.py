@@ -27,7 +27,13 @@ import geopandas as gpd
 import numpy as np
 import rasterio
 import shapely
-from _common import RESULTS_DIR, ChildRun, environment, print_table, run_measured, tail, write_json
+from _common import (
+    best_ratios,
+    environment,
+    print_table,
+    side_by_side,
+    write_json,
+)
 from affine import Affine
 from rasterio.crs import CRS
 
@@ -207,17 +213,6 @@ def compare(ours: Path, invest: Path) -> dict[str, Any]:
     return result
 
 
-def _row(label: str, run: ChildRun) -> list[str]:
-    return [
-        label,
-        str(run.exit_code),
-        f"{run.wall_s:.2f}",
-        f"{run.user_s:.2f}",
-        f"{run.sys_s:.2f}",
-        f"{run.max_rss_mib:.0f}",
-    ]
-
-
 def main() -> int:
     opts = parse_args()
     print(f"inputs: {opts.data} ({opts.size} x {opts.size})", flush=True)
@@ -228,46 +223,27 @@ def main() -> int:
         print(f"natcap.invest venv {opts.invest_venv} not found: running only ours.")
     work = Path(tempfile.mkdtemp(prefix="bst-uc-bench-out-"))
     env = {"PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1", "HOME": str(Path.home())}
-    runs: dict[str, list[ChildRun]] = {"invest": [], "ours": []}
     rows: list[list[str]] = []
     failed = False
     try:
-        for i in range(opts.runs):
-            if have_invest:
-                invest_args = dict(args, workspace_dir=str(work / f"invest{i}"))
-                run = run_measured(
-                    [str(invest_python), "-c", INVEST_RUNNER, json.dumps(invest_args)],
-                    env,
-                    RESULTS_DIR / f"uc-invest{i}",
-                    opts.timeout,
-                )
-                runs["invest"].append(run)
-                rows.append(_row(f"natcap.invest 3.20.2 #{i + 1}", run))
-                failed |= run.exit_code != 0
-            run = run_measured(
-                ours_command(args, work / f"ours{i}"),
-                env,
-                RESULTS_DIR / f"uc-ours{i}",
-                opts.timeout,
-            )
-            runs["ours"].append(run)
-            rows.append(_row(f"biostresstest #{i + 1}", run))
-            failed |= run.exit_code != 0
-        for label, rs in runs.items():
-            for r in rs:
-                if r.exit_code != 0:
-                    print(f"{label} failed:\n{tail(r.stderr_log)}", file=sys.stderr)
-        print()
-        print_table(["run", "exit", "wall s", "user s", "sys s", "peak RSS MiB"], rows)
+
+        def invest_command(i: int) -> list[str]:
+            workspace = dict(args, workspace_dir=str(work / f"invest{i}"))
+            return [str(invest_python), "-c", INVEST_RUNNER, json.dumps(workspace)]
+
+        runs, failed_runs = side_by_side(
+            opts.runs,
+            invest_command if have_invest else None,
+            lambda i: ours_command(args, work / f"ours{i}"),
+            env,
+            "uc",
+            opts.timeout,
+            rows,
+        )
+        failed |= failed_runs
         summary: dict[str, Any] = {}
         if have_invest and not failed:
-            best_invest = min(runs["invest"], key=lambda r: r.wall_s)
-            best_ours = min(runs["ours"], key=lambda r: r.wall_s)
-            summary = {
-                "speedup_wall": round(best_invest.wall_s / best_ours.wall_s, 2),
-                "memory_ratio": round(best_ours.max_rss_mib / best_invest.max_rss_mib, 3),
-                "diff": compare(work / "ours0", work / "invest0"),
-            }
+            summary = {**best_ratios(runs), "diff": compare(work / "ours0", work / "invest0")}
             print(
                 f"\nspeed-up (wall, best of {opts.runs}): {summary['speedup_wall']}x; "
                 f"peak RSS ours/InVEST: {summary['memory_ratio']:.2f}"

@@ -135,8 +135,9 @@ class _BlockCache:
                 self.size -= dropped.nbytes
 
 
-BLOCK_CACHE_BYTES = 128 * 1024 * 1024
-"""Memory for decoded raster blocks kept per process (point queries)."""
+BLOCK_CACHE_BYTES = 384 * 1024 * 1024
+"""Memory for decoded raster blocks kept per process (point queries): the cell layers of a
+gemeente like Breda take about 300 MiB decoded, so a worker keeps all of them."""
 _BLOCKS = _BlockCache(BLOCK_CACHE_BYTES)
 
 
