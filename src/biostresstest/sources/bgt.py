@@ -199,6 +199,16 @@ def _open_zip(fetched: FetchedFile) -> zipfile.ZipFile:
 
 
 def _features(handle: IO[bytes], layer: str, member: str) -> Iterator[dict[str, Any]]:
+    for element in city_objects(handle, member):
+        yield _record(element, layer, member)
+
+
+def city_objects(handle: IO[bytes], member: str) -> Iterator[etree._Element]:
+    """The city objects of a BGT CityGML file, streamed (each cleared once it has been used).
+
+    DOCTYPE and entities are refused and never resolved; a file that is not well-formed XML
+    raises :class:`CorruptInput` naming it.
+    """
     _refuse_doctype(handle, member)
     parser = etree.iterparse(
         handle,
@@ -212,7 +222,7 @@ def _features(handle: IO[bytes], layer: str, member: str) -> Iterator[dict[str, 
     try:
         for _, member_element in parser:
             if len(member_element):
-                yield _record(member_element[0], layer, member)
+                yield member_element[0]
             member_element.clear()
             while member_element.getprevious() is not None:
                 del member_element.getparent()[0]

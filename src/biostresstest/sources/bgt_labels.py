@@ -20,13 +20,12 @@ from shapely.geometry import Point
 from biostresstest.core.crs import RD_NEW
 from biostresstest.core.errors import CorruptInput, CRSMismatch
 from biostresstest.sources.base import FetchedFile
-from biostresstest.sources.bgt import _open_zip, _refuse_doctype
+from biostresstest.sources.bgt import _open_zip, city_objects
 
 LABEL_LAYER = "openbareruimtelabel"
 """The BGT object type holding the street names."""
 COLUMNS = ("naam", "ruimte_type", "lokaal_id", "geometry")
 
-_CITYGML = "{http://www.opengis.net/citygml/2.0}"
 _IMGEO = "{http://www.geostandaarden.nl/imgeo/2.1}"
 _GML = "{http://www.opengis.net/gml}"
 
@@ -38,31 +37,11 @@ def read_street_names(fetched: FetchedFile) -> gpd.GeoDataFrame:
         members = {Path(n).stem.removeprefix("bgt_"): n for n in archive.namelist()}
         if LABEL_LAYER in members:
             with archive.open(members[LABEL_LAYER]) as handle:
-                _refuse_doctype(handle, members[LABEL_LAYER])
-                rows = list(_labels(handle, members[LABEL_LAYER]))
+                member = members[LABEL_LAYER]
+                labels = city_objects(handle, member)
+                rows = [row for label in labels for row in _rows(label, member)]
     frame = gpd.GeoDataFrame(rows, columns=list(COLUMNS), geometry="geometry", crs=RD_NEW)
     return frame.reset_index(drop=True)
-
-
-def _labels(handle: Any, member: str) -> Any:
-    parser = etree.iterparse(
-        handle,
-        events=("end",),
-        tag=f"{_CITYGML}cityObjectMember",
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=True,
-    )
-    try:
-        for _, element in parser:
-            if len(element):
-                yield from _rows(element[0], member)
-            element.clear()
-            while element.getprevious() is not None:
-                del element.getparent()[0]
-    except etree.XMLSyntaxError as exc:
-        raise CorruptInput(f"BGT file {member} is not well-formed XML: {exc}") from exc
 
 
 def _rows(label: etree._Element, member: str) -> list[dict[str, Any]]:
